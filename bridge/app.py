@@ -1,0 +1,79 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, jsonify
+from sqlalchemy.orm import Session
+
+from bridge import __version__
+from bridge.config import Settings, load_settings, resolve_paths
+from bridge.context import Actor, bind_dispatcher, set_actor
+from bridge.db import Database
+from bridge.security import SecretBox
+
+
+@dataclass
+class BridgeState:
+    """What the app owns: settings, database, the secret box for reversible secrets."""
+
+    settings: Settings
+    db: Database
+    secrets: SecretBox
+
+    @contextmanager
+    def transaction(self, actor: Actor | None = None) -> Iterator[Session]:
+        """A session in a transaction, with the actor stated and events wired."""
+        with self.db.transaction() as session:
+            session.info["bridge.secrets"] = self.secrets
+            session.info["bridge.settings"] = self.settings
+            if actor is not None:
+                set_actor(session, actor)
+            bind_dispatcher(session, self.dispatch)
+            yield session
+
+    def dispatch(self, name: str, payload: dict[str, Any]) -> None:
+        """Deliver a committed event (the plugin host replaces this; the core only logs)."""
+        logging.getLogger("bridge.events").debug("event %s %s", name, payload)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app from layered configuration (see :mod:`bridge.config`)."""
+    settings = resolve_paths(load_settings(config))
+    app = Flask("bridge", instance_path=settings.instance_path)
+    app.config.update(TESTING=settings.testing, JSON_SORT_KEYS=False)
+    logging.basicConfig(level=settings.log_level.upper())
+    state = BridgeState(
+        settings=settings,
+        db=Database(settings.database_url, echo=settings.sql_echo),
+        secrets=SecretBox(settings.secret_key),
+    )
+    app.extensions["bridge"] = state
+
+    @app.get("/")
+    def index() -> Any:
+        return jsonify(name="hostbridge", version=__version__,
+                       doors={"whmcs": "/includes/api.php", "blesta": "/api/<model>/<method>.json"})
+
+    @app.get("/health")
+    def health() -> Any:
+        from sqlalchemy import text
+
+        with state.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return jsonify(status="ok")
+
+    return app
+
+
+def bridge_state(app: Flask | None = None) -> BridgeState:
+    """The :class:`BridgeState` of ``app`` (or of the current app)."""
+    target = app or current_app
+    state = target.extensions["bridge"]
+    assert isinstance(state, BridgeState)
+    return state

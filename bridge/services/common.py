@@ -1,0 +1,117 @@
+"""Helpers every service module uses: input validation, lookups, the activity log, secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from marshmallow import Schema
+from marshmallow import ValidationError as MarshmallowError
+from sqlalchemy.orm import Session
+
+from bridge.context import get_actor
+from bridge.errors import NotFound, ValidationFailed
+from bridge.models import ActivityLog
+from bridge.security import SecretBox
+
+M = TypeVar("M")
+
+_RULES = (
+    ("Missing data for required field", "required"),
+    ("Unknown field", "unknown"),
+    ("may not be null", "null"),
+    ("Length must be", "length"),
+    ("Shorter than minimum length", "length"),
+    ("Longer than maximum length", "length"),
+    ("Must be greater", "range"),
+    ("Must be less", "range"),
+    ("Must be one of", "one_of"),
+    ("Not a valid email", "email"),
+)
+
+
+def _rule_for(message: str) -> str:
+    for needle, rule in _RULES:
+        if needle in message:
+            return rule
+    return "invalid"
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out[prefix or "_schema"] = {_rule_for(m): m for m in messages}
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            out.update(_flatten(value, f"{prefix}.{index}"))
+    else:
+        out[prefix or "_schema"] = {"invalid": str(messages)}
+    return out
+
+
+def validate(schema: Schema, data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Load ``data`` through ``schema``; raise ValidationFailed (field -> rule -> text)."""
+    try:
+        loaded = schema.load(dict(data), partial=partial)
+    except MarshmallowError as exc:
+        raise ValidationFailed(_flatten(exc.messages)) from exc
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def get_or_404(session: Session, model: type[M], ident: int | None, entity: str) -> M:
+    """Fetch ``model`` by primary key or raise NotFound naming ``entity``."""
+    obj = session.get(model, ident) if ident is not None else None
+    if obj is None:
+        raise NotFound(entity, ident)
+    return obj
+
+
+def log_activity(
+    session: Session,
+    action: str,
+    description: str,
+    *,
+    client_id: int | None = None,
+    subject: tuple[str, int | None] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> ActivityLog:
+    """Append one activity-log row stating the session's actor and source."""
+    actor = get_actor(session)
+    entry = ActivityLog(
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        source=actor.source,
+        ip_address=actor.ip_address,
+        action=action,
+        description=description,
+        client_id=client_id,
+        subject_type=subject[0] if subject else "",
+        subject_id=subject[1] if subject else None,
+        data=dict(data or {}),
+    )
+    session.add(entry)
+    return entry
+
+
+def secret_box(session: Session) -> SecretBox:
+    """The install's SecretBox, stated on the session by the app (or a test fixture)."""
+    box = session.info.get("bridge.secrets")
+    if not isinstance(box, SecretBox):
+        raise RuntimeError("no SecretBox on this session; open it with BridgeState.transaction()")
+    return box
+
+
+def apply_fields(obj: object, values: Mapping[str, Any]) -> list[str]:
+    """Set attributes from ``values``; return the names whose value actually changed."""
+    changed = []
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed.append(key)
+    return changed

@@ -1,0 +1,102 @@
+"""Runtime settings (the ``settings`` table), currencies and the default currency."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bridge.errors import Conflict, NotFound, ValidationFailed
+from bridge.models import Currency, Setting
+
+from .common import log_activity
+
+# Defaults of runtime settings; WHMCS / Blesta equivalents documented in config/bridge.example.toml
+DEFAULTS: dict[str, str] = {
+    "invoice.due_days": "7",
+    "invoice.number_format": "{NUMBER}",
+    "invoice.next_number": "1",
+    "invoice.sequential": "0",
+    "tax.enabled": "1",
+    "tax.inclusive": "0",
+    "tax.level2_compound": "0",
+    "ticket.mask": "%A%A%A-%n%n%n%n%n%n",
+}
+
+
+def get_setting(session: Session, key: str, company_id: int | None = None) -> str:
+    """The value of ``key`` (company-specific first, then global, then the built-in default)."""
+    scopes: list[int | None] = [company_id, None] if company_id is not None else [None]
+    for scope in scopes:
+        cond = Setting.company_id.is_(None) if scope is None else Setting.company_id == scope
+        row = session.scalar(select(Setting).where(Setting.key == key, cond))
+        if row is not None:
+            return row.value
+    return DEFAULTS.get(key, "")
+
+
+def set_setting(session: Session, key: str, value: str, company_id: int | None = None) -> None:
+    """Create or update setting ``key``; logs the change."""
+    cond = Setting.company_id.is_(None) if company_id is None else Setting.company_id == company_id
+    row = session.scalar(select(Setting).where(Setting.key == key, cond))
+    if row is None:
+        session.add(Setting(key=key, value=str(value), company_id=company_id))
+    else:
+        row.value = str(value)
+    log_activity(session, "setting.updated", f"Setting {key} changed", data={"key": key})
+
+
+def add_currency(
+    session: Session,
+    code: str,
+    *,
+    prefix: str = "",
+    suffix: str = "",
+    rate: Decimal = Decimal(1),
+    places: int = 2,
+    format: int = 1,
+    is_default: bool = False,
+) -> Currency:
+    """Add a currency; the first currency added becomes the default."""
+    code = code.strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationFailed.single("code", "invalid", f"currency code must be 3 letters: {code!r}")
+    if session.scalar(select(Currency).where(Currency.code == code)) is not None:
+        raise Conflict(f"currency {code} already exists")
+    if rate <= 0:
+        raise ValidationFailed.single("rate", "range", "exchange rate must be positive")
+    first = session.scalar(select(Currency).limit(1)) is None
+    if is_default:
+        for other in session.scalars(select(Currency).where(Currency.is_default.is_(True))):
+            other.is_default = False
+    currency = Currency(code=code, prefix=prefix, suffix=suffix, rate=rate, places=places,
+                        format=format, is_default=is_default or first)
+    session.add(currency)
+    session.flush()
+    log_activity(session, "currency.added", f"Currency {code} added")
+    return currency
+
+
+def default_currency(session: Session) -> Currency:
+    """The default currency; NotFound when no currency exists yet (run ``bridge init``)."""
+    currency = session.scalar(select(Currency).where(Currency.is_default.is_(True)))
+    if currency is None:
+        currency = session.scalar(select(Currency).order_by(Currency.id).limit(1))
+    if currency is None:
+        raise NotFound("Currency", "default", field="kind")
+    return currency
+
+
+def get_currency(session: Session, code: str) -> Currency:
+    """The currency with ISO ``code``, or NotFound."""
+    currency = session.scalar(select(Currency).where(Currency.code == code.upper()))
+    if currency is None:
+        raise NotFound("Currency", code, field="code")
+    return currency
+
+
+def ensure_currency(session: Session, code: str) -> Currency:
+    """The currency ``code``, created with rate 1 if missing (used by init and importers)."""
+    currency = session.scalar(select(Currency).where(Currency.code == code.upper()))
+    return currency if currency is not None else add_currency(session, code)
