@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("bridge", instance_path=settings.instance_path)
     app.config.update(TESTING=settings.testing, JSON_SORT_KEYS=False)
     logging.basicConfig(level=settings.log_level.upper())
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     state = BridgeState(
         settings=settings,
         db=Database(settings.database_url, echo=settings.sql_echo),

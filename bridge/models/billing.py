@@ -65,6 +65,8 @@ class Invoice(Base):
     total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     credit_applied: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    # refunds are tracked apart from payments so a partly refunded invoice stays settled
+    amount_refunded: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     payment_method: Mapped[str] = mapped_column(String(64), default="")
     pay_method_id: Mapped[int | None] = mapped_column(ForeignKey("pay_methods.id"))
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:31:07.397368
+Create Date: 2026-11-22 09:32:35.371069
 """
 from __future__ import annotations
 
@@ -770,6 +770,7 @@ def upgrade() -> None:
     sa.Column('total', sa.Numeric(precision=19, scale=4), nullable=False),
     sa.Column('credit_applied', sa.Numeric(precision=19, scale=4), nullable=False),
     sa.Column('amount_paid', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('amount_refunded', sa.Numeric(precision=19, scale=4), nullable=False),
     sa.Column('payment_method', sa.String(length=64), nullable=False),
     sa.Column('pay_method_id', sa.Integer(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
