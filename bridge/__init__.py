@@ -17,7 +17,19 @@ from bridge.errors import (  # noqa: E402
 )
 
 __all__ = [
-    "Actor", "BridgeError", "BridgeState", "ConfigError", "Conflict", "ModuleError", "NotFound",
-    "PermissionDenied", "ValidationFailed", "__version__", "bridge_state", "create_app", "emit",
-    "get_actor", "set_actor",
+    "Actor",
+    "BridgeError",
+    "BridgeState",
+    "ConfigError",
+    "Conflict",
+    "ModuleError",
+    "NotFound",
+    "PermissionDenied",
+    "ValidationFailed",
+    "__version__",
+    "bridge_state",
+    "create_app",
+    "emit",
+    "get_actor",
+    "set_actor",
 ]

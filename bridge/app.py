@@ -58,8 +58,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def index() -> Any:
-        return jsonify(name="hostbridge", version=__version__,
-                       doors={"whmcs": "/includes/api.php", "blesta": "/api/<model>/<method>.json"})
+        return jsonify(
+            name="hostbridge",
+            version=__version__,
+            doors={"whmcs": "/includes/api.php", "blesta": "/api/<model>/<method>.json"},
+        )
 
     @app.get("/health")
     def health() -> Any:

@@ -38,9 +38,20 @@ def initialize(state: BridgeState) -> dict[str, Any]:
             session.add(Currency(code=code, prefix="$" if code == "USD" else "", is_default=True))
             seeded.append(f"default currency {code}")
         existing = set(session.scalars(select(TicketStatus.key)))
-        for order, (key, title, color, is_open, awaiting, auto) in enumerate(DEFAULT_TICKET_STATUSES):
+        for order, (key, title, color, is_open, awaiting, auto) in enumerate(
+            DEFAULT_TICKET_STATUSES
+        ):
             if key not in existing:
-                session.add(TicketStatus(key=key, title=title, color=color, is_open=is_open,
-                                         awaiting_reply=awaiting, auto_close=auto, sort_order=order))
+                session.add(
+                    TicketStatus(
+                        key=key,
+                        title=title,
+                        color=color,
+                        is_open=is_open,
+                        awaiting_reply=awaiting,
+                        auto_close=auto,
+                        sort_order=order,
+                    )
+                )
                 seeded.append(f"ticket status {title}")
     return {"revision": current_revision(state.db.engine), "seeded": seeded}

@@ -23,8 +23,9 @@ def _make_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=False,
-             add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_make_app, add_default_commands=False, add_version_option=False
+)
 def main() -> None:
     """hostbridge: billing and automation that speaks WHMCS and Blesta."""
 
@@ -37,8 +38,10 @@ def init_command() -> None:
 
     state = bridge_state()
     summary = initialize(state)
-    click.echo(f"database {state.db.engine.url.render_as_string(hide_password=True)} "
-               f"at revision {summary['revision']}")
+    click.echo(
+        f"database {state.db.engine.url.render_as_string(hide_password=True)} "
+        f"at revision {summary['revision']}"
+    )
     for line in summary["seeded"]:
         click.echo(f"  seeded {line}")
 

@@ -69,7 +69,7 @@ def load_settings(
         values.update(_read_toml(Path(config_file), problems))
     for name, raw in env.items():
         if name.startswith(ENV_PREFIX) and name not in _ENV_NOT_SETTINGS:
-            key = name[len(ENV_PREFIX):].lower()
+            key = name[len(ENV_PREFIX) :].lower()
             if key in _FIELDS:
                 values[key] = _from_env(key, raw, problems)
     for key, value in (mapping or {}).items():
@@ -114,7 +114,9 @@ def _from_env(key: str, raw: str, problems: list[str]) -> Any:
     if kind == "list[str]":
         return [part.strip() for part in raw.split(",") if part.strip()]
     if kind == "dict[str, Any]":
-        problems.append(f"BRIDGE_{key.upper()} cannot be set from the environment; use the TOML file")
+        problems.append(
+            f"BRIDGE_{key.upper()} cannot be set from the environment; use the TOML file"
+        )
         return {}
     return raw
 
@@ -152,14 +154,15 @@ def _coerce(key: str, value: Any, problems: list[str]) -> Any:
 def _validate(settings: Settings) -> list[str]:
     problems = []
     url = settings.database_url
-    if url and not url.split("://", 1)[0] in _DB_SCHEMES:
+    if url and url.split("://", 1)[0] not in _DB_SCHEMES:
         problems.append(
             f"database_url: unsupported scheme in {url.split('://', 1)[0]!r}; "
             "use sqlite:///path, mysql+pymysql://user:pass@host/db or postgresql://..."
         )
     if len(settings.default_currency) != 3 or not settings.default_currency.isalpha():
-        problems.append(f"default_currency: expected an ISO code like USD, got "
-                        f"{settings.default_currency!r}")
+        problems.append(
+            f"default_currency: expected an ISO code like USD, got {settings.default_currency!r}"
+        )
     try:
         zoneinfo.ZoneInfo(settings.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,9 @@ from sqlalchemy.types import TypeDecorator
 
 # SQLite has no DECIMAL; SQLAlchemy converts through float and warns once. Values are
 # quantized back to 4 places on read, which is exact for every amount below 10**11.
-warnings.filterwarnings("ignore", category=sa_exc.SAWarning, message=r".*Decimal objects natively.*")
+warnings.filterwarnings(
+    "ignore", category=sa_exc.SAWarning, message=r".*Decimal objects natively.*"
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -50,7 +52,7 @@ RATE = Numeric(19, 6, asdecimal=True)
 
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -64,12 +66,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: the core stores aware UTC only")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -138,5 +140,13 @@ class Database:
 
 
 __all__ = [
-    "Base", "Database", "JSON", "MONEY", "RATE", "Text", "UTCDateTime", "make_engine", "utcnow",
+    "Base",
+    "Database",
+    "JSON",
+    "MONEY",
+    "RATE",
+    "Text",
+    "UTCDateTime",
+    "make_engine",
+    "utcnow",
 ]

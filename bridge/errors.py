@@ -40,8 +40,11 @@ class ValidationFailed(BridgeError):
     def __init__(self, errors: Mapping[str, Mapping[str, str]], message: str | None = None) -> None:
         self.errors: dict[str, dict[str, str]] = {k: dict(v) for k, v in errors.items()}
         if message is None:
-            parts = [f"{field}: {text}" for field, rules in self.errors.items()
-                     for text in rules.values()]
+            parts = [
+                f"{field}: {text}"
+                for field, rules in self.errors.items()
+                for text in rules.values()
+            ]
             message = "; ".join(parts) or "invalid input"
         super().__init__(message)
 

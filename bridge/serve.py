@@ -25,10 +25,12 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def run_gunicorn(host: str, port: int, workers: int) -> None:
     """Serve on ``host:port`` with ``workers`` sync workers until interrupted."""
-    _Gunicorn({
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "accesslog": "-",
-        "errorlog": "-",
-        "timeout": 60,
-    }).run()
+    _Gunicorn(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "accesslog": "-",
+            "errorlog": "-",
+            "timeout": 60,
+        }
+    ).run()

@@ -33,8 +33,9 @@ def ensure_currency(db: Session, code: str = "USD", rate: str = "1") -> Currency
     currency = db.scalar(select(Currency).where(Currency.code == code))
     if currency is None:
         first = db.scalar(select(Currency).limit(1)) is None
-        currency = Currency(code=code, prefix="$" if code == "USD" else "", rate=Decimal(rate),
-                            is_default=first)
+        currency = Currency(
+            code=code, prefix="$" if code == "USD" else "", rate=Decimal(rate), is_default=first
+        )
         db.add(currency)
         db.flush()
     return currency
@@ -45,8 +46,12 @@ def make_client(db: Session, **overrides: Any) -> Client:
     n = next(_seq)
     ensure_currency(db, overrides.get("currency", "USD"))
     values: dict[str, Any] = {
-        "first_name": "Test", "last_name": f"Client{n}", "email": f"client{n}@example.com",
-        "country": "US", "state": "CA", "currency": "USD",
+        "first_name": "Test",
+        "last_name": f"Client{n}",
+        "email": f"client{n}@example.com",
+        "country": "US",
+        "state": "CA",
+        "currency": "USD",
     }
     values.update(overrides)
     client = Client(**values)
@@ -70,22 +75,36 @@ def make_product(db: Session, prices: dict[str, str] | None = None, **overrides:
     db.add(product)
     db.flush()
     for cycle, amount in (prices if prices is not None else {"1M": "10.00"}).items():
-        db.add(Price(owner_type="product", owner_id=product.id, currency="USD", cycle=cycle,
-                     amount=Decimal(amount), setup_fee=Decimal(0)))
+        db.add(
+            Price(
+                owner_type="product",
+                owner_id=product.id,
+                currency="USD",
+                cycle=cycle,
+                amount=Decimal(amount),
+                setup_fee=Decimal(0),
+            )
+        )
     db.flush()
     return product
 
 
-def make_service(db: Session, client: Client | None = None, product: Product | None = None,
-                 **overrides: Any) -> Service:
+def make_service(
+    db: Session, client: Client | None = None, product: Product | None = None, **overrides: Any
+) -> Service:
     """An active monthly service of ``product`` for ``client`` (both made when not given)."""
     client = client or make_client(db)
     product = product or make_product(db)
     values: dict[str, Any] = {
-        "client_id": client.id, "product_id": product.id, "status": "active",
-        "billing_cycle": "1M", "currency": client.currency,
-        "recurring_amount": Decimal("10.00"), "first_payment_amount": Decimal("10.00"),
-        "registration_date": date(2026, 1, 1), "next_due_date": date(2026, 2, 1),
+        "client_id": client.id,
+        "product_id": product.id,
+        "status": "active",
+        "billing_cycle": "1M",
+        "currency": client.currency,
+        "recurring_amount": Decimal("10.00"),
+        "first_payment_amount": Decimal("10.00"),
+        "registration_date": date(2026, 1, 1),
+        "next_due_date": date(2026, 2, 1),
         "next_invoice_date": date(2026, 2, 1),
     }
     values.update(overrides)
@@ -123,8 +142,9 @@ class Factories:
         """See :func:`make_product`."""
         return make_product(self.db, prices, **kw)
 
-    def service(self, client: Client | None = None, product: Product | None = None,
-                **kw: Any) -> Service:
+    def service(
+        self, client: Client | None = None, product: Product | None = None, **kw: Any
+    ) -> Service:
         """See :func:`make_service`."""
         return make_service(self.db, client, product, **kw)
 

@@ -90,7 +90,9 @@ class InvoiceItem(Base):
 
     __tablename__ = "invoice_items"
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
     type: Mapped[str] = status_column(InvoiceItemType, InvoiceItemType.ITEM)
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), index=True)
     service_addon_id: Mapped[int | None] = mapped_column(ForeignKey("service_addons.id"))

@@ -129,7 +129,9 @@ class ConfigOption(Base):
 
     group: Mapped[ConfigOptionGroup] = relationship(back_populates="options")
     values: Mapped[list[ConfigOptionValue]] = relationship(
-        back_populates="option", cascade="all, delete-orphan", order_by="ConfigOptionValue.sort_order"
+        back_populates="option",
+        cascade="all, delete-orphan",
+        order_by="ConfigOptionValue.sort_order",
     )
 
 

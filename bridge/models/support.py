@@ -60,9 +60,13 @@ class Ticket(Base):
     priority: Mapped[str] = status_column(TicketPriority, TicketPriority.MEDIUM)
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="SET NULL"))
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="SET NULL"))
-    assigned_admin_id: Mapped[int | None] = mapped_column(ForeignKey("admins.id", ondelete="SET NULL"))
+    assigned_admin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admins.id", ondelete="SET NULL")
+    )
     access_key: Mapped[str] = mapped_column(String(32), default="")  # guest link key
-    opened_by_admin_id: Mapped[int | None] = mapped_column(ForeignKey("admins.id", ondelete="SET NULL"))
+    opened_by_admin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admins.id", ondelete="SET NULL")
+    )
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     created_at: Mapped[datetime] = created_column()
@@ -112,7 +116,9 @@ class TicketAttachment(Base):
     __tablename__ = "ticket_attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_messages.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_messages.id", ondelete="CASCADE")
+    )
     note_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_notes.id", ondelete="CASCADE"))
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(255), default="")

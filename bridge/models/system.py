@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bridge.db import JSON, RATE, Base
+from bridge.db import RATE, Base
 
 from ._columns import created_column
 

@@ -61,7 +61,9 @@ def add_currency(
     """Add a currency; the first currency added becomes the default."""
     code = code.strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise ValidationFailed.single("code", "invalid", f"currency code must be 3 letters: {code!r}")
+        raise ValidationFailed.single(
+            "code", "invalid", f"currency code must be 3 letters: {code!r}"
+        )
     if session.scalar(select(Currency).where(Currency.code == code)) is not None:
         raise Conflict(f"currency {code} already exists")
     if rate <= 0:
@@ -70,8 +72,15 @@ def add_currency(
     if is_default:
         for other in session.scalars(select(Currency).where(Currency.is_default.is_(True))):
             other.is_default = False
-    currency = Currency(code=code, prefix=prefix, suffix=suffix, rate=rate, places=places,
-                        format=format, is_default=is_default or first)
+    currency = Currency(
+        code=code,
+        prefix=prefix,
+        suffix=suffix,
+        rate=rate,
+        places=places,
+        format=format,
+        is_default=is_default or first,
+    )
     session.add(currency)
     session.flush()
     log_activity(session, "currency.added", f"Currency {code} added")
