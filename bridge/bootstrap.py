@@ -9,17 +9,8 @@ from sqlalchemy import select
 from bridge.app import BridgeState
 from bridge.context import Actor
 from bridge.migrations import current_revision, upgrade
-from bridge.models import Company, Currency, TicketStatus
-
-DEFAULT_TICKET_STATUSES = (
-    # key, title, color, is_open, awaiting_reply, auto_close
-    ("open", "Open", "#779500", True, True, False),
-    ("answered", "Answered", "#000000", True, False, True),
-    ("customer_reply", "Customer-Reply", "#ff6600", True, True, True),
-    ("on_hold", "On Hold", "#224488", True, False, False),
-    ("in_progress", "In Progress", "#cc0000", True, False, False),
-    ("closed", "Closed", "#888888", False, False, False),
-)
+from bridge.models import Company, Currency
+from bridge.services.tickets import seed_ticket_statuses
 
 
 def initialize(state: BridgeState) -> dict[str, Any]:
@@ -37,21 +28,7 @@ def initialize(state: BridgeState) -> dict[str, Any]:
             code = state.settings.default_currency.upper()
             session.add(Currency(code=code, prefix="$" if code == "USD" else "", is_default=True))
             seeded.append(f"default currency {code}")
-        existing = set(session.scalars(select(TicketStatus.key)))
-        for order, (key, title, color, is_open, awaiting, auto) in enumerate(
-            DEFAULT_TICKET_STATUSES
-        ):
-            if key not in existing:
-                session.add(
-                    TicketStatus(
-                        key=key,
-                        title=title,
-                        color=color,
-                        is_open=is_open,
-                        awaiting_reply=awaiting,
-                        auto_close=auto,
-                        sort_order=order,
-                    )
-                )
-                seeded.append(f"ticket status {title}")
+        added = seed_ticket_statuses(session)
+        if added:
+            seeded.append(f"{added} ticket statuses")
     return {"revision": current_revision(state.db.engine), "seeded": seeded}

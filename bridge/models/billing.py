@@ -9,7 +9,8 @@ Invariants the services keep (and a property test checks):
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -47,8 +48,8 @@ class Invoice(Base):
     number: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = status_column(InvoiceStatus, InvoiceStatus.UNPAID, index=True)
     currency: Mapped[str] = currency_column()
-    date: Mapped[date]
-    due_date: Mapped[date] = mapped_column(index=True)
+    date: Mapped[dt.date]
+    due_date: Mapped[dt.date] = mapped_column(index=True)
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     refunded_at: Mapped[datetime | None]
@@ -103,8 +104,8 @@ class InvoiceItem(Base):
     unit_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))  # line total
     taxed: Mapped[bool] = mapped_column(default=True)
-    period_start: Mapped[date | None]
-    period_end: Mapped[date | None]
+    period_start: Mapped[dt.date | None]
+    period_end: Mapped[dt.date | None]
     sort_order: Mapped[int] = mapped_column(default=0)
 
     invoice: Mapped[Invoice] = relationship(back_populates="items")
@@ -185,7 +186,7 @@ class BillableItem(Base):
     unit_amount: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     currency: Mapped[str] = currency_column()
     invoice_action: Mapped[str] = mapped_column(String(16), default="none")
-    due_date: Mapped[date | None]
+    due_date: Mapped[dt.date | None]
     recur_cycle: Mapped[str] = mapped_column(String(16), default="")
     recur_for: Mapped[int] = mapped_column(default=0)
     invoice_count: Mapped[int] = mapped_column(default=0)

@@ -28,7 +28,7 @@ class Order(Base):
     promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
     promo_code: Mapped[str] = mapped_column(String(64), default="")
     payment_method: Mapped[str] = mapped_column(String(64), default="")
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", use_alter=True))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     fraud_module: Mapped[str] = mapped_column(String(64), default="")

@@ -83,6 +83,7 @@ class Service(Base):
     promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
     promo_renewals_used: Mapped[int] = mapped_column(default=0)
     suspend_reason: Mapped[str] = mapped_column(Text, default="")
+    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
     override_auto_suspend: Mapped[bool] = mapped_column(default=False)
     override_suspend_until: Mapped[date | None]
     override_auto_terminate: Mapped[bool] = mapped_column(default=False)
@@ -127,6 +128,7 @@ class ServiceAddon(Base):
     server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"))
     name: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = status_column(ServiceStatus, ServiceStatus.PENDING)
+    suspend_reason: Mapped[str] = mapped_column(Text, default="")
     billing_cycle: Mapped[str] = mapped_column(String(16), default="1M")
     currency: Mapped[str] = currency_column()
     quantity: Mapped[int] = mapped_column(default=1)

@@ -126,3 +126,14 @@ class TicketAttachment(Base):
     size: Mapped[int] = mapped_column(default=0)
     removed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = created_column()
+
+
+DEFAULT_TICKET_STATUSES = (
+    # key, title, color, is_open, awaiting_reply, auto_close
+    ("open", "Open", "#779500", True, True, False),
+    ("answered", "Answered", "#000000", True, False, True),
+    ("customer_reply", "Customer-Reply", "#ff6600", True, True, True),
+    ("on_hold", "On Hold", "#224488", True, False, False),
+    ("in_progress", "In Progress", "#cc0000", True, False, False),
+    ("closed", "Closed", "#888888", False, False, False),
+)

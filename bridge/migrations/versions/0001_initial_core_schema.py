@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:32:35.371069
+Create Date: 2026-11-22 09:42:38.336695
 """
 from __future__ import annotations
 
@@ -560,6 +560,86 @@ def upgrade() -> None:
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_client_id'), ['client_id'], unique=False)
 
+    op.create_table('user_clients',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('is_owner', sa.Boolean(), nullable=False),
+    sa.Column('permissions', sa.JSON(), nullable=False),
+    sa.Column('last_login_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_user_clients_client_id_clients'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_clients_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_clients')),
+    sa.UniqueConstraint('user_id', 'client_id', name=op.f('uq_user_clients_user_id_client_id'))
+    )
+    with op.batch_alter_table('user_clients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_clients_client_id'), ['client_id'], unique=False)
+
+    op.create_table('pay_methods',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('gateway', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('description', sa.String(length=255), nullable=False),
+    sa.Column('token_enc', sa.Text(), nullable=False),
+    sa.Column('card_type', sa.String(length=32), nullable=False),
+    sa.Column('last_four', sa.String(length=4), nullable=False),
+    sa.Column('expiry', sa.String(length=7), nullable=False),
+    sa.Column('bank_name', sa.String(length=128), nullable=False),
+    sa.Column('preference', sa.Integer(), nullable=False),
+    sa.Column('failed_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('deleted_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_pay_methods_client_id_clients')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_pay_methods_contact_id_contacts'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pay_methods'))
+    )
+    with op.batch_alter_table('pay_methods', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pay_methods_client_id'), ['client_id'], unique=False)
+
+    op.create_table('invoices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=32), server_default='unpaid', nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('paid_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('cancelled_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('refunded_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('last_capture_attempt', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('tax_inclusive', sa.Boolean(), nullable=False),
+    sa.Column('tax1_name', sa.String(length=128), nullable=False),
+    sa.Column('tax1_rate', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('tax2_name', sa.String(length=128), nullable=False),
+    sa.Column('tax2_rate', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('tax2_compound', sa.Boolean(), nullable=False),
+    sa.Column('subtotal', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('tax1', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('tax2', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('total', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('credit_applied', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('amount_paid', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('amount_refunded', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('payment_method', sa.String(length=64), nullable=False),
+    sa.Column('pay_method_id', sa.Integer(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('admin_notes', sa.Text(), nullable=False),
+    sa.Column('late_fee_charged', sa.Boolean(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_invoices_client_id_clients')),
+    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_invoices_currency_currencies')),
+    sa.ForeignKeyConstraint(['pay_method_id'], ['pay_methods.id'], name=op.f('fk_invoices_pay_method_id_pay_methods')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices'))
+    )
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoices_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_due_date'), ['due_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
+
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -580,27 +660,61 @@ def upgrade() -> None:
     sa.Column('cancelled_at', bridge.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_orders_client_id_clients')),
     sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_orders_currency_currencies')),
-    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_orders_invoice_id_invoices'), use_alter=True),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_orders_invoice_id_invoices')),
     sa.ForeignKeyConstraint(['promotion_id'], ['promotions.id'], name=op.f('fk_orders_promotion_id_promotions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_client_id'), ['client_id'], unique=False)
 
-    op.create_table('user_clients',
+    op.create_table('transactions',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('client_id', sa.Integer(), nullable=False),
-    sa.Column('is_owner', sa.Boolean(), nullable=False),
-    sa.Column('permissions', sa.JSON(), nullable=False),
-    sa.Column('last_login_at', bridge.db.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_user_clients_client_id_clients'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_clients_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_clients')),
-    sa.UniqueConstraint('user_id', 'client_id', name=op.f('uq_user_clients_user_id_client_id'))
+    sa.Column('client_id', sa.Integer(), nullable=True),
+    sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=32), server_default='payment', nullable=False),
+    sa.Column('gateway', sa.String(length=64), nullable=False),
+    sa.Column('gateway_txn_id', sa.String(length=191), nullable=True),
+    sa.Column('date', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount_in', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('amount_out', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('fees', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('exchange_rate', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('refund_of_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('raw', sa.JSON(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_transactions_client_id_clients')),
+    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_transactions_currency_currencies')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_transactions_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['refund_of_id'], ['transactions.id'], name=op.f('fk_transactions_refund_of_id_transactions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transactions')),
+    sa.UniqueConstraint('gateway', 'gateway_txn_id', name=op.f('uq_transactions_gateway_gateway_txn_id'))
     )
-    with op.batch_alter_table('user_clients', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_user_clients_client_id'), ['client_id'], unique=False)
+    with op.batch_alter_table('transactions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transactions_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_transactions_invoice', ['invoice_id'], unique=False)
+
+    op.create_table('credit_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('date', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('transaction_id', sa.Integer(), nullable=True),
+    sa.Column('admin_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['admin_id'], ['admins.id'], name=op.f('fk_credit_entries_admin_id_admins'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_credit_entries_client_id_clients')),
+    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_credit_entries_currency_currencies')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_credit_entries_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['transaction_id'], ['transactions.id'], name=op.f('fk_credit_entries_transaction_id_transactions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_entries'))
+    )
+    with op.batch_alter_table('credit_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_entries_client_id'), ['client_id'], unique=False)
 
     op.create_table('domains',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -646,29 +760,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_domains_next_due_date'), ['next_due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_domains_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_domains_status'), ['status'], unique=False)
-
-    op.create_table('pay_methods',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('client_id', sa.Integer(), nullable=False),
-    sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('gateway', sa.String(length=64), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('description', sa.String(length=255), nullable=False),
-    sa.Column('token_enc', sa.Text(), nullable=False),
-    sa.Column('card_type', sa.String(length=32), nullable=False),
-    sa.Column('last_four', sa.String(length=4), nullable=False),
-    sa.Column('expiry', sa.String(length=7), nullable=False),
-    sa.Column('bank_name', sa.String(length=128), nullable=False),
-    sa.Column('preference', sa.Integer(), nullable=False),
-    sa.Column('failed_count', sa.Integer(), nullable=False),
-    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
-    sa.Column('deleted_at', bridge.db.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_pay_methods_client_id_clients')),
-    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_pay_methods_contact_id_contacts'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_pay_methods'))
-    )
-    with op.batch_alter_table('pay_methods', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_pay_methods_client_id'), ['client_id'], unique=False)
 
     op.create_table('services',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -746,48 +837,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_fields')),
     sa.UniqueConstraint('domain_id', 'name', name=op.f('uq_domain_fields_domain_id_name'))
     )
-    op.create_table('invoices',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('client_id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=64), nullable=False),
-    sa.Column('status', sa.String(length=32), server_default='unpaid', nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('date', sa.Date(), nullable=False),
-    sa.Column('due_date', sa.Date(), nullable=False),
-    sa.Column('paid_at', bridge.db.UTCDateTime(), nullable=True),
-    sa.Column('cancelled_at', bridge.db.UTCDateTime(), nullable=True),
-    sa.Column('refunded_at', bridge.db.UTCDateTime(), nullable=True),
-    sa.Column('last_capture_attempt', bridge.db.UTCDateTime(), nullable=True),
-    sa.Column('tax_inclusive', sa.Boolean(), nullable=False),
-    sa.Column('tax1_name', sa.String(length=128), nullable=False),
-    sa.Column('tax1_rate', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('tax2_name', sa.String(length=128), nullable=False),
-    sa.Column('tax2_rate', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('tax2_compound', sa.Boolean(), nullable=False),
-    sa.Column('subtotal', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('tax1', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('tax2', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('total', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('credit_applied', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('amount_paid', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('amount_refunded', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('payment_method', sa.String(length=64), nullable=False),
-    sa.Column('pay_method_id', sa.Integer(), nullable=True),
-    sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('admin_notes', sa.Text(), nullable=False),
-    sa.Column('late_fee_charged', sa.Boolean(), nullable=False),
-    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_invoices_client_id_clients')),
-    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_invoices_currency_currencies')),
-    sa.ForeignKeyConstraint(['pay_method_id'], ['pay_methods.id'], name=op.f('fk_invoices_pay_method_id_pay_methods')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices'))
-    )
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_invoices_client_id'), ['client_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoices_due_date'), ['due_date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
-
     op.create_table('service_addons',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
@@ -937,55 +986,6 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_notes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_notes_ticket_id'), ['ticket_id'], unique=False)
 
-    op.create_table('transactions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('client_id', sa.Integer(), nullable=True),
-    sa.Column('invoice_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=32), server_default='payment', nullable=False),
-    sa.Column('gateway', sa.String(length=64), nullable=False),
-    sa.Column('gateway_txn_id', sa.String(length=191), nullable=True),
-    sa.Column('date', bridge.db.UTCDateTime(), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('amount_in', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('amount_out', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('fees', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('exchange_rate', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('refund_of_id', sa.Integer(), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('raw', sa.JSON(), nullable=False),
-    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_transactions_client_id_clients')),
-    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_transactions_currency_currencies')),
-    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_transactions_invoice_id_invoices')),
-    sa.ForeignKeyConstraint(['refund_of_id'], ['transactions.id'], name=op.f('fk_transactions_refund_of_id_transactions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_transactions')),
-    sa.UniqueConstraint('gateway', 'gateway_txn_id', name=op.f('uq_transactions_gateway_gateway_txn_id'))
-    )
-    with op.batch_alter_table('transactions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_transactions_client_id'), ['client_id'], unique=False)
-        batch_op.create_index('ix_transactions_invoice', ['invoice_id'], unique=False)
-
-    op.create_table('credit_entries',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('client_id', sa.Integer(), nullable=False),
-    sa.Column('date', bridge.db.UTCDateTime(), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=19, scale=4), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('invoice_id', sa.Integer(), nullable=True),
-    sa.Column('transaction_id', sa.Integer(), nullable=True),
-    sa.Column('admin_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['admin_id'], ['admins.id'], name=op.f('fk_credit_entries_admin_id_admins'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_credit_entries_client_id_clients')),
-    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_credit_entries_currency_currencies')),
-    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_credit_entries_invoice_id_invoices')),
-    sa.ForeignKeyConstraint(['transaction_id'], ['transactions.id'], name=op.f('fk_credit_entries_transaction_id_transactions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_entries'))
-    )
-    with op.batch_alter_table('credit_entries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_credit_entries_client_id'), ['client_id'], unique=False)
-
     op.create_table('ticket_attachments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -1009,107 +1009,33 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ticket_attachments_ticket_id'))
-
+    # drop_table removes each table's indexes; dropping indexes first fails on MariaDB
+    # (an index backing a foreign key cannot be dropped while the key exists)
     op.drop_table('ticket_attachments')
-    with op.batch_alter_table('credit_entries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_credit_entries_client_id'))
-
-    op.drop_table('credit_entries')
-    with op.batch_alter_table('transactions', schema=None) as batch_op:
-        batch_op.drop_index('ix_transactions_invoice')
-        batch_op.drop_index(batch_op.f('ix_transactions_client_id'))
-
-    op.drop_table('transactions')
-    with op.batch_alter_table('ticket_notes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ticket_notes_ticket_id'))
-
     op.drop_table('ticket_notes')
-    with op.batch_alter_table('ticket_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ticket_messages_ticket_id'))
-
     op.drop_table('ticket_messages')
-    with op.batch_alter_table('invoice_items', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_invoice_items_service_id'))
-        batch_op.drop_index(batch_op.f('ix_invoice_items_invoice_id'))
-        batch_op.drop_index(batch_op.f('ix_invoice_items_domain_id'))
-
     op.drop_table('invoice_items')
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_tickets_status'))
-        batch_op.drop_index(batch_op.f('ix_tickets_department_id'))
-        batch_op.drop_index(batch_op.f('ix_tickets_client_id'))
-
     op.drop_table('tickets')
     op.drop_table('service_config_options')
-    with op.batch_alter_table('service_addons', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_service_addons_service_id'))
-        batch_op.drop_index(batch_op.f('ix_service_addons_client_id'))
-
     op.drop_table('service_addons')
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_invoices_status'))
-        batch_op.drop_index(batch_op.f('ix_invoices_due_date'))
-        batch_op.drop_index(batch_op.f('ix_invoices_client_id'))
-
-    op.drop_table('invoices')
     op.drop_table('domain_fields')
     op.drop_table('cancellation_requests')
-    with op.batch_alter_table('services', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_services_status'))
-        batch_op.drop_index(batch_op.f('ix_services_product_id'))
-        batch_op.drop_index(batch_op.f('ix_services_order_id'))
-        batch_op.drop_index(batch_op.f('ix_services_next_invoice_date'))
-        batch_op.drop_index(batch_op.f('ix_services_next_due_date'))
-        batch_op.drop_index(batch_op.f('ix_services_client_id'))
-
     op.drop_table('services')
-    with op.batch_alter_table('pay_methods', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_pay_methods_client_id'))
-
-    op.drop_table('pay_methods')
-    with op.batch_alter_table('domains', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_domains_status'))
-        batch_op.drop_index(batch_op.f('ix_domains_order_id'))
-        batch_op.drop_index(batch_op.f('ix_domains_next_due_date'))
-        batch_op.drop_index(batch_op.f('ix_domains_name'))
-        batch_op.drop_index(batch_op.f('ix_domains_client_id'))
-
     op.drop_table('domains')
-    with op.batch_alter_table('user_clients', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_clients_client_id'))
-
-    op.drop_table('user_clients')
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_orders_client_id'))
-
+    op.drop_table('credit_entries')
+    op.drop_table('transactions')
     op.drop_table('orders')
-    with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contacts_client_id'))
-
+    op.drop_table('invoices')
+    op.drop_table('pay_methods')
+    op.drop_table('user_clients')
     op.drop_table('contacts')
     op.drop_table('config_group_products')
-    with op.batch_alter_table('client_notes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_client_notes_client_id'))
-
     op.drop_table('client_notes')
-    with op.batch_alter_table('billable_items', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_billable_items_client_id'))
-
     op.drop_table('billable_items')
     op.drop_table('api_credential_roles')
     op.drop_table('addon_products')
-    with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_products_group_id'))
-
     op.drop_table('products')
     op.drop_table('config_option_values')
-    with op.batch_alter_table('clients', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_clients_email'))
-        batch_op.drop_index(batch_op.f('ix_clients_company_id'))
-
     op.drop_table('clients')
     op.drop_table('api_credentials')
     op.drop_table('ticket_departments')
@@ -1118,13 +1044,7 @@ def downgrade() -> None:
     op.drop_table('servers')
     op.drop_table('promotions')
     op.drop_table('product_groups')
-    with op.batch_alter_table('prices', schema=None) as batch_op:
-        batch_op.drop_index('ix_prices_owner')
-
     op.drop_table('prices')
-    with op.batch_alter_table('custom_field_values', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_custom_field_values_entity_id'))
-
     op.drop_table('custom_field_values')
     op.drop_table('config_options')
     op.drop_table('client_groups')
@@ -1135,9 +1055,6 @@ def downgrade() -> None:
     op.drop_table('server_groups')
     op.drop_table('quarantine')
     op.drop_table('id_map')
-    with op.batch_alter_table('custom_fields', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_custom_fields_owner_id'))
-
     op.drop_table('custom_fields')
     op.drop_table('currencies')
     op.drop_table('config_option_groups')
@@ -1145,9 +1062,5 @@ def downgrade() -> None:
     op.drop_table('api_roles')
     op.drop_table('admin_roles')
     op.drop_table('addons')
-    with op.batch_alter_table('activity_log', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_activity_log_client_id'))
-        batch_op.drop_index(batch_op.f('ix_activity_log_action'))
-
     op.drop_table('activity_log')
     # ### end Alembic commands ###
