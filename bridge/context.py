@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 _ACTOR_KEY = "bridge.actor"
 _EVENTS_KEY = "bridge.events"
 _DISPATCH_KEY = "bridge.dispatch"
+_MARKS_KEY = "bridge.savepoint_marks"
 
 EventDispatcher = Callable[[str, dict[str, Any]], None]
 
@@ -68,6 +69,9 @@ def bind_dispatcher(session: Session, dispatcher: EventDispatcher) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
+    # a released SAVEPOINT fires after_commit too; only the outermost commit is real
+    if session.in_nested_transaction():
+        return
     queued = session.info.pop(_EVENTS_KEY, [])
     dispatcher = session.info.get(_DISPATCH_KEY)
     if dispatcher is None:
@@ -81,4 +85,25 @@ def _dispatch_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
+    # rolling back a SAVEPOINT keeps the events of the work before it
+    if session.in_nested_transaction():
+        return
     session.info.pop(_EVENTS_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS_KEY, {})
+        marks[id(transaction)] = len(session.info.get(_EVENTS_KEY, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_savepoint_events(session: Session, previous_transaction: Any) -> None:
+    # events emitted inside a rolled-back SAVEPOINT describe changes that never happened
+    if not previous_transaction.nested:
+        return
+    mark = session.info.get(_MARKS_KEY, {}).pop(id(previous_transaction), None)
+    queued = session.info.get(_EVENTS_KEY)
+    if mark is not None and queued is not None:
+        del queued[mark:]

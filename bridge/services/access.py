@@ -147,9 +147,9 @@ def authenticate_user(
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     user.last_ip = get_actor(session).ip_address
+    rehashed = {"rehashed_from": check.scheme} if check.needs_rehash else None
     log_activity(session, "user.login", f"User {user.email} logged in",
-                 subject=("user", user.id), data={"rehashed_from": check.scheme}
-                 if check.needs_rehash else None)
+                 subject=("user", user.id), data=rehashed)
     emit(session, "user_logged_in", user_id=user.id)
     return user
 

@@ -156,7 +156,9 @@ def update_client(session: Session, client_id: int, data: Mapping[str, Any]) -> 
 
     Raises Conflict for an email another client uses and for a currency change once the
     client has invoices; ValidationFailed for bad input or references. Emits client_updated
-    with the ``changed`` field names (nothing when nothing changed).
+    with the ``changed`` field names (nothing when nothing changed). A status of ``closed``
+    only marks the client (and stamps ``closed_at``); :func:`close_client` also stops its
+    services, domains and invoices.
     """
     client = get_client(session, client_id)
     values = validate(ClientUpdateSchema(), data, partial=True)

@@ -22,7 +22,7 @@ from bridge.db import utcnow
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import Client, Domain, Invoice, InvoiceItem, Service, ServiceAddon
 from bridge.models.enums import InvoiceStatus
-from bridge.money import line_total, round_money
+from bridge.money import ZERO, line_total, round_money
 from bridge.schemas.billing import (
     EDITABLE_STATUSES,
     InvoiceItemSchema,
@@ -117,6 +117,9 @@ def create_invoice(
     ValidationFailed for a bad item (``items.<index>.<field>``), status or dates.
     """
     client = get_or_404(session, Client, client_id, "Client")
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValidationFailed.single(f"items.{index}", "invalid", "an item is a mapping")
     loaded = validate(InvoiceItemsSchema(), {"items": [dict(item) for item in items]})["items"]
     if status not in EDITABLE_STATUSES:
         raise ValidationFailed.single(
@@ -138,8 +141,8 @@ def create_invoice(
         client_id=client.id, status=status, currency=client.currency, date=day, due_date=due,
         payment_method=payment_method or client.default_gateway, notes=notes,
         tax_inclusive=get_setting(session, "tax.inclusive", client.company_id) == "1",
-        tax1_name=rule1.name if rule1 else "", tax1_rate=rule1.rate if rule1 else 0,
-        tax2_name=rule2.name if rule2 else "", tax2_rate=rule2.rate if rule2 else 0,
+        tax1_name=rule1.name if rule1 else "", tax1_rate=rule1.rate if rule1 else ZERO,
+        tax2_name=rule2.name if rule2 else "", tax2_rate=rule2.rate if rule2 else ZERO,
         tax2_compound=compound,
     )
     invoice.items = [_build_item(values, index) for index, values in enumerate(loaded)]
@@ -162,9 +165,10 @@ def create_invoice(
 def recalculate_invoice(session: Session, invoice: Invoice) -> None:
     """Recompute line totals, taxes (the invoice's snapshotted rates), subtotal and total.
 
-    Credit applied beyond the new total goes back to the client's credit so the balance never
-    goes negative. Raises ValidationFailed when the total would be negative and Conflict when
-    payments alone exceed the new total (refund them first).
+    Meant for open invoices (the line editors call it). Credit applied beyond the new total
+    goes back to the client's credit so the balance never goes negative. Raises
+    ValidationFailed when the total would be negative and Conflict when payments alone exceed
+    the new total (refund them first).
     """
     places = currency_places(session, invoice.currency)
     for item in invoice.items:

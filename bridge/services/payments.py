@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bridge.context import emit
 from bridge.db import utcnow
-from bridge.errors import Conflict, ValidationFailed
+from bridge.errors import Conflict, NotFound, ValidationFailed
 from bridge.models import Client, CreditEntry, Invoice, Transaction
 from bridge.models.enums import InvoiceStatus, TransactionKind
 from bridge.money import ZERO
@@ -49,8 +49,6 @@ _STATEMENT_ROLLBACK = frozenset({"sqlite", "mysql", "mariadb"})
 class DuplicatePayment(Conflict):
     """The gateway transaction id was already recorded; ``transaction_id`` is that record."""
 
-    code = "duplicate_payment"
-
     def __init__(self, message: str, transaction_id: int | None) -> None:
         super().__init__(message)
         self.transaction_id = transaction_id
@@ -73,9 +71,14 @@ def _txn_ref(gateway_txn_id: str | None) -> str | None:
     return ref or None
 
 
-def _existing(session: Session, gateway: str, ref: str) -> Transaction | None:
+def _recorded(session: Session, gateway: str, ref: str) -> Transaction | None:
     return session.scalar(select(Transaction).where(Transaction.gateway == gateway,
                                                     Transaction.gateway_txn_id == ref))
+
+
+def _existing(session: Session, gateway: str, ref: str) -> Transaction | None:
+    """The pre-insert duplicate check (the unique constraint backs it up under races)."""
+    return _recorded(session, gateway, ref)
 
 
 def _duplicate(gateway: str, ref: str, existing: Transaction | None) -> DuplicatePayment:
@@ -107,7 +110,7 @@ def _insert(session: Session, **values: Any) -> Transaction:
     except IntegrityError as exc:
         if savepoint is not None:
             savepoint.rollback()
-        existing = _existing(session, values["gateway"], ref) if ref is not None else None
+        existing = _recorded(session, values["gateway"], ref) if ref is not None else None
         if existing is None:
             raise
         raise _duplicate(values["gateway"], ref or "", existing) from exc
@@ -161,6 +164,11 @@ def apply_payment(
     name, when = _gateway(gateway), _check_time(paid_at, "paid_at")
     if value <= 0:
         raise ValidationFailed.single("amount", "range", "payment amount must be greater than 0")
+    ref = _txn_ref(gateway_txn_id)
+    existing = _existing(session, name, ref) if ref is not None else None
+    if ref is not None and existing is not None:
+        # before the status check: a retried gateway callback learns it was already recorded
+        raise _duplicate(name, ref, existing)
     if invoice.status not in PAYABLE_STATUSES:
         hint = "publish it first" if invoice.status == InvoiceStatus.DRAFT else "record it as "\
             "a transaction with add_to_credit if the money is to be kept"
@@ -172,7 +180,7 @@ def apply_payment(
     txn = _insert(
         session,
         client_id=invoice.client_id, invoice_id=invoice.id, kind=TransactionKind.PAYMENT.value,
-        gateway=name, gateway_txn_id=_txn_ref(gateway_txn_id), date=when,
+        gateway=name, gateway_txn_id=ref, date=when,
         description=description or f"Invoice Payment (#{invoice.number or invoice.id})",
         currency=invoice.currency, amount_in=value, fees=fee)
     applied = min(value, balance)
@@ -304,8 +312,9 @@ def refund_payment(
     NotFound, ValidationFailed, Conflict (not a payment, too much), DuplicatePayment.
     """
     original = session.get(Transaction, transaction_id, with_for_update=True)
-    if original is None or original.kind != TransactionKind.PAYMENT.value \
-            or original.amount_in <= 0:
+    if original is None:
+        raise NotFound("Transaction", transaction_id)
+    if original.kind != TransactionKind.PAYMENT.value or original.amount_in <= 0:
         raise Conflict(f"transaction {transaction_id} is not a payment that can be refunded")
     left = _refundable(session, original)
     places = currency_places(session, original.currency)

@@ -46,3 +46,30 @@ def test_failing_subscriber_does_not_undo_commit(app):
         assert (row.actor_type, row.actor_id, row.actor_name, row.source) == (
             "admin", 3, "ann", "api:whmcs")
         assert row.client_id == 5
+
+
+def test_savepoints_keep_events_until_the_real_commit(app):
+    state = bridge_state(app)
+    seen = []
+    state.dispatch = lambda name, payload: seen.append(name)
+    with state.transaction() as session:
+        emit(session, "before")
+        with session.begin_nested():
+            emit(session, "inside")
+        assert seen == []
+        nested = session.begin_nested()
+        emit(session, "rolled")
+        nested.rollback()
+        assert seen == []
+    assert seen == ["before", "inside"]
+
+
+def test_sqlite_savepoint_release_does_not_commit(app):
+    state = bridge_state(app)
+    session = state.db.session()
+    with session.begin_nested():
+        log_activity(session, "x", "first write inside a savepoint")
+    session.rollback()
+    session.close()
+    with state.transaction() as check:
+        assert check.query(ActivityLog).count() == 0

@@ -50,10 +50,10 @@ def test_order_payment_refund_roundtrip(mysql_db):
 def test_large_and_fractional_amounts_are_exact(mysql_db):
     db = mysql_db
     client = make_client(db)
-    add_credit(db, client.id, Decimal("123456789012345.6789"), "big")
-    add_credit(db, client.id, Decimal("0.0001"), "tiny")
+    add_credit(db, client.id, Decimal("123456789012345.67"), "big")
+    add_credit(db, client.id, Decimal("0.01"), "tiny")
     db.commit()
     db.expire_all()
     amounts = sorted(db.scalars(select(CreditEntry.amount)))
-    assert amounts == [Decimal("0.0001"), Decimal("123456789012345.6789")]
-    assert db.get(Client, client.id).credit_balance == Decimal("123456789012345.6790")
+    assert amounts == [Decimal("0.01"), Decimal("123456789012345.67")]
+    assert db.get(Client, client.id).credit_balance == Decimal("123456789012345.68")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:42:38.336695
+Create Date: 2026-11-22 09:57:55.228708
 """
 from __future__ import annotations
 
@@ -787,6 +787,7 @@ def upgrade() -> None:
     sa.Column('promotion_id', sa.Integer(), nullable=True),
     sa.Column('promo_renewals_used', sa.Integer(), nullable=False),
     sa.Column('suspend_reason', sa.Text(), nullable=False),
+    sa.Column('cancellation_reason', sa.Text(), nullable=False),
     sa.Column('override_auto_suspend', sa.Boolean(), nullable=False),
     sa.Column('override_suspend_until', sa.Date(), nullable=True),
     sa.Column('override_auto_terminate', sa.Boolean(), nullable=False),
@@ -846,6 +847,7 @@ def upgrade() -> None:
     sa.Column('server_id', sa.Integer(), nullable=True),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('status', sa.String(length=32), server_default='pending', nullable=False),
+    sa.Column('suspend_reason', sa.Text(), nullable=False),
     sa.Column('billing_cycle', sa.String(length=16), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),

@@ -251,7 +251,8 @@ class BillingMachine(RuleBasedStateMachine):
     @rule(index=pick, amount=st.none() | st.none() | cents, to_credit=st.booleans())
     def refund(self, index, amount, to_credit) -> None:
         refunded: dict[int, Decimal] = defaultdict(Decimal)
-        for txn in self.db.scalars(select(Transaction).where(Transaction.refund_of_id.is_not(None))):
+        refunds = select(Transaction).where(Transaction.refund_of_id.is_not(None))
+        for txn in self.db.scalars(refunds):
             refunded[txn.refund_of_id] += txn.amount_out
         live = [i for i in self.payment_ids
                 if self.db.get(Transaction, i).amount_in > refunded[i]] or self.payment_ids
@@ -279,7 +280,7 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(index=pick, which=pick, item=line)
     def change_item(self, index, which, item) -> None:
-        invoice_id = self._invoice(index)
+        invoice_id = self._invoice(index, open_only=True)
         items = self.db.get(Invoice, invoice_id).items if invoice_id is not None else []
         if items:
             target = items[which % len(items)].id
@@ -287,7 +288,7 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(index=pick, which=pick)
     def remove_item(self, index, which) -> None:
-        invoice_id = self._invoice(index)
+        invoice_id = self._invoice(index, open_only=True)
         items = self.db.get(Invoice, invoice_id).items if invoice_id is not None else []
         if items:
             self._run(invoices.remove_invoice_item, items[which % len(items)].id)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
 
 from bridge.context import pending_events
-from bridge.errors import Conflict, ValidationFailed
+from bridge.errors import Conflict, NotFound, ValidationFailed
 from bridge.models import CreditEntry, Transaction
 from bridge.services import payments
 from bridge.services.credit import add_credit, apply_credit, ledger_balance, remove_credit
@@ -20,7 +20,7 @@ from bridge.services.payments import (
     refund_payment,
 )
 
-PAID_AT = datetime(2026, 3, 12, 9, 30, tzinfo=timezone.utc)
+PAID_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 
 
 def _events(db, name):
@@ -73,28 +73,45 @@ def test_duplicate_gateway_transaction_is_refused(db, client) -> None:
     assert invoice.amount_paid == D("9.00")
     with pytest.raises(DuplicatePayment):
         add_transaction(db, client.id, amount_in="3.00", gateway="paypal", gateway_txn_id="TX-9")
+    apply_payment(db, invoice.id, invoice.balance, gateway="paypal", gateway_txn_id="TX-10")
+    # a retried callback for the payment that settled the invoice is a duplicate, not a refusal
+    with pytest.raises(DuplicatePayment):
+        apply_payment(db, invoice.id, "1.00", gateway="paypal", gateway_txn_id="TX-10")
 
 
 def test_duplicate_caught_by_unique_constraint(db, client, monkeypatch) -> None:
     """A concurrent duplicate slips past the pre-check; the constraint still stops it."""
     invoice = _invoice(db, client)
     first = apply_payment(db, invoice.id, "5.00", gateway="paypal", gateway_txn_id="RACE")
-    real = payments._existing
     calls = []
 
-    def blind_first_lookup(session, gateway, ref):
+    def blind_check(session, gateway, ref):
         calls.append(ref)
-        return None if len(calls) == 1 else real(session, gateway, ref)
+        return None
 
-    monkeypatch.setattr(payments, "_existing", blind_first_lookup)
+    monkeypatch.setattr(payments, "_existing", blind_check)
     with pytest.raises(DuplicatePayment) as err:
         apply_payment(db, invoice.id, "5.00", gateway="paypal", gateway_txn_id="RACE")
     assert err.value.transaction_id == first.transaction.id
-    assert len(calls) == 2
+    assert calls and set(calls) == {"RACE"}  # the pre-checks ran and saw nothing
     # only the savepoint was rolled back: the session still works and nothing was applied
     assert invoice.amount_paid == D("5.00")
     assert db.query(Transaction).filter_by(gateway_txn_id="RACE").count() == 1
+    # the events queued before the failed insert are still waiting for the commit
+    assert [p["transaction_id"] for p in _events(db, "payment_applied")] == [first.transaction.id]
     db.commit()
+
+
+def test_payment_is_undone_by_the_callers_rollback(db, client) -> None:
+    """Nothing is committed behind the caller's back (no early savepoint release)."""
+    invoice = _invoice(db, client)
+    db.commit()
+    apply_payment(db, invoice.id, "25.00", gateway="manual", gateway_txn_id="undo")
+    db.rollback()
+    db.expire_all()
+    assert db.query(Transaction).count() == 0
+    assert db.query(CreditEntry).count() == 0
+    assert (invoice.status, invoice.amount_paid, client.credit_balance) == ("unpaid", 0, 0)
 
 
 def test_overpayment_goes_to_credit(db, client) -> None:
@@ -185,7 +202,8 @@ def test_add_transaction_validation(db, client, factories) -> None:
 
 def test_full_refund_marks_invoice_refunded(db, client) -> None:
     invoice = _invoice(db, client)
-    pay = apply_payment(db, invoice.id, "19.59", gateway="stripe", gateway_txn_id="ch_r").transaction
+    pay = apply_payment(db, invoice.id, "19.59", gateway="stripe",
+                        gateway_txn_id="ch_r").transaction
     refund = refund_payment(db, pay.id, gateway_txn_id="re_1", reason="unhappy")
     assert (refund.kind, refund.amount_out, refund.refund_of_id, refund.invoice_id) == (
         "refund", D("19.59"), pay.id, invoice.id)
@@ -198,6 +216,8 @@ def test_full_refund_marks_invoice_refunded(db, client) -> None:
         refund_payment(db, pay.id)
     with pytest.raises(Conflict, match="not a payment"):
         refund_payment(db, refund.id)
+    with pytest.raises(NotFound):
+        refund_payment(db, 999_999)
 
 
 def test_partial_refunds_then_too_much(db, client) -> None:
