@@ -19,6 +19,7 @@ from bridge.models import (
     Addon,
     Client,
     ConfigOption,
+    ConfigOptionValue,
     Domain,
     InvoiceItemType,
     Order,
@@ -67,8 +68,9 @@ class OrderBuilder:
         amount += option_amount
         setup += option_setup
         if item["price_override"] is not None:
-            amount = item["price_override"]
-        amount -= self._group_discount(amount)
+            amount = item["price_override"]  # an explicit price is final: no group discount
+        else:
+            amount -= self._group_discount(amount)
         reserve_stock(self.session, product.id, item["quantity"])
         services, addons = [], []
         for _ in range(item["quantity"]):
@@ -107,35 +109,16 @@ class OrderBuilder:
                     "invalid",
                     f"option {option_id} does not belong to product {product.id}",
                 )
-            if option.option_type == "quantity":
-                if not option.values:
-                    continue
-                value, qty = option.values[0], choice
-                if option.qty_max and not option.qty_min <= qty <= option.qty_max:
-                    raise ValidationFailed.single(
-                        f"products.{index}.config_options",
-                        "range",
-                        f"{option.name}: quantity must be {option.qty_min}-{option.qty_max}",
-                    )
-            else:
-                value = next((v for v in option.values if v.id == choice), None)
-                if value is None:
-                    raise ValidationFailed.single(
-                        f"products.{index}.config_options",
-                        "invalid",
-                        f"{option.name}: unknown choice {choice}",
-                    )
-                qty = 1
-            if cycle not in ("free",):
-                price = (
-                    price_for(
-                        self.session, "config_option_value", value.id, self.client.currency, cycle
-                    )
-                    if self._priced(value.id, cycle)
-                    else (ZERO, ZERO)
+            picked = _option_choice(option, choice, f"products.{index}.config_options")
+            if picked is None:
+                continue
+            value, qty = picked
+            if cycle != "free" and self._priced(value.id, cycle):
+                unit, unit_setup = price_for(
+                    self.session, "config_option_value", value.id, self.client.currency, cycle
                 )
-                amount += price[0] * qty
-                setup += price[1] * qty
+                amount += unit * qty
+                setup += unit_setup * qty
             is_quantity = option.option_type == "quantity"
             chosen.append(
                 ServiceConfigOption(
@@ -413,3 +396,25 @@ def _period_text(start: date, end: date | None) -> str:
         return ""
     last_day = end - timedelta(days=1)
     return f" ({start:%d/%m/%Y} - {last_day:%d/%m/%Y})"
+
+
+def _option_choice(
+    option: ConfigOption, choice: int, field: str
+) -> tuple[ConfigOptionValue, int] | None:
+    """The chosen value and quantity of one configurable option (None: nothing to price).
+
+    Quantity options carry the amount in ``choice`` and are priced per unit of their single
+    value; the other kinds carry the id of the chosen value.
+    """
+    if option.option_type == "quantity":
+        if not option.values:
+            return None
+        if option.qty_max and not option.qty_min <= choice <= option.qty_max:
+            raise ValidationFailed.single(
+                field, "range", f"{option.name}: quantity must be {option.qty_min}-{option.qty_max}"
+            )
+        return option.values[0], choice
+    value = next((v for v in option.values if v.id == choice), None)
+    if value is None:
+        raise ValidationFailed.single(field, "invalid", f"{option.name}: unknown choice {choice}")
+    return value, 1

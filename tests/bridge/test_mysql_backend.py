@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -39,7 +39,7 @@ def test_order_payment_refund_roundtrip(mysql_db):
     assert invoice.total == Decimal("19.99")
     assert invoice.amount_paid == Decimal("19.99")
     assert invoice.status == "paid"
-    assert invoice.paid_at is not None and invoice.paid_at.tzinfo == timezone.utc
+    assert invoice.paid_at is not None and invoice.paid_at.tzinfo == UTC
     # 5.01 + 20.00 - 19.99 = 5.02 overpaid into credit
     assert db.get(Client, client.id).credit_balance == Decimal("5.02")
     assert ledger_balance(db, client.id) == Decimal("5.02")

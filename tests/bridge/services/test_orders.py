@@ -170,3 +170,105 @@ def test_out_of_stock(db, factories):
     place_order(db, client.id, {"products": [{"product_id": product.id}]}, today=TODAY)
     with pytest.raises(Conflict):
         place_order(db, client.id, {"products": [{"product_id": product.id}]}, today=TODAY)
+
+
+def _options(db, product):
+    from bridge.services.catalog import add_config_option, add_config_option_group
+
+    group = add_config_option_group(db, {"name": "VPS", "product_ids": [product.id]})
+    ram = add_config_option(db, group.id, {"name": "RAM", "option_type": "select", "values": [
+        {"name": "2 GB", "prices": {"USD": {"1M": {"amount": "0"}}}},
+        {"name": "4 GB", "prices": {"USD": {"1M": {"amount": "5.00", "setup_fee": "1.00"}}}},
+    ]})
+    ips = add_config_option(db, group.id, {"name": "Extra IPs", "option_type": "quantity",
+                                           "qty_min": 0, "qty_max": 8, "values": [
+        {"name": "IP", "prices": {"USD": {"1M": {"amount": "2.00"}}}}]})
+    return ram, ips
+
+
+def test_config_options_are_priced_and_kept(db, factories):
+    client = factories.client()
+    product = factories.product(prices={"1M": "10.00"})
+    ram, ips = _options(db, product)
+    four_gb = ram.values[1]
+    result = place_order(db, client.id, {"products": [{
+        "product_id": product.id, "config_options": {ram.id: four_gb.id, ips.id: 3}}]},
+        today=TODAY)
+    (service,) = result.services
+    # 10.00 + 5.00 (4 GB) + 3 x 2.00 (IPs) recurring; 1.00 setup for the RAM upgrade
+    assert service.recurring_amount == Decimal("21.00")
+    assert service.first_payment_amount == Decimal("22.00")
+    assert result.invoice.total == Decimal("22.00")
+    chosen = {(o.option_id, o.value_id, o.quantity) for o in service.config_options}
+    assert chosen == {(ram.id, four_gb.id, 0), (ips.id, ips.values[0].id, 3)}
+
+
+def test_config_option_validation(db, factories):
+    client = factories.client()
+    product = factories.product(prices={"1M": "10.00"})
+    other = factories.product(prices={"1M": "10.00"})
+    ram, ips = _options(db, product)
+    with pytest.raises(ValidationFailed, match="quantity"):
+        place_order(db, client.id, {"products": [{"product_id": product.id,
+                                                  "config_options": {ips.id: 9}}]}, today=TODAY)
+    with pytest.raises(ValidationFailed, match="unknown choice"):
+        place_order(db, client.id, {"products": [{"product_id": product.id,
+                                                  "config_options": {ram.id: 99999}}]},
+                    today=TODAY)
+    with pytest.raises(ValidationFailed, match="does not belong"):
+        place_order(db, client.id, {"products": [{"product_id": other.id,
+                                                  "config_options": {ram.id: ram.values[0].id}}]},
+                    today=TODAY)
+
+
+def test_addons_with_product_and_for_existing_service(db, factories):
+    from bridge.services.catalog import add_addon
+
+    client = factories.client()
+    product = factories.product(prices={"1M": "10.00"})
+    addon = add_addon(db, {"name": "Backups", "product_ids": [product.id],
+                           "prices": {"USD": {"1M": {"amount": "2.00", "setup_fee": "1.00"}}}})
+    result = place_order(db, client.id, {"products": [{"product_id": product.id,
+                                                       "addon_ids": [addon.id]}]}, today=TODAY)
+    (row,) = result.addons
+    assert row.service_id == result.services[0].id
+    assert row.recurring_amount == Decimal("2.00")
+    assert result.invoice.total == Decimal("13.00")
+    again = place_order(db, client.id, {"addons": [{"addon_id": addon.id,
+                                                    "service_id": result.services[0].id}]},
+                        today=TODAY)
+    assert again.invoice.total == Decimal("3.00")
+    stranger = factories.client()
+    with pytest.raises(ValidationFailed, match="another client"):
+        place_order(db, stranger.id, {"addons": [{"addon_id": addon.id,
+                                                  "service_id": result.services[0].id}]},
+                    today=TODAY)
+
+
+def test_group_discount_and_price_override(db, factories):
+    from bridge.services.clients import add_client_group
+
+    group = add_client_group(db, {"name": "Resellers", "discount_percent": "10"})
+    client = factories.client(group_id=group.id)
+    product = factories.product(prices={"1M": "20.00"})
+    result = place_order(db, client.id, {"products": [{"product_id": product.id}]}, today=TODAY)
+    assert result.services[0].recurring_amount == Decimal("18.00")
+    overridden = place_order(db, client.id, {"products": [{"product_id": product.id,
+                                                           "price_override": "7.50"}]},
+                             today=TODAY)
+    # an explicit override is the final price
+    assert overridden.services[0].recurring_amount == Decimal("7.50")
+
+
+def test_paid_order_end_to_end_keeps_billing_invariants(db, factories):
+    from bridge.services.payments import apply_payment
+
+    client = factories.client()
+    product = factories.product(prices={"1M": "10.00"})
+    result = place_order(db, client.id, {"products": [{"product_id": product.id}]}, today=TODAY)
+    apply_payment(db, result.invoice.id, Decimal("10.00"), gateway="stripe",
+                  gateway_txn_id="ch_x")
+    accept_order(db, result.order.id)
+    db.commit()
+    assert result.invoice.status == "paid"
+    assert result.services[0].status == "active"

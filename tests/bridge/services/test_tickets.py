@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bridge.models.support import DEFAULT_TICKET_STATUSES
 from bridge.context import pending_events
 from bridge.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bridge.models import (
@@ -21,6 +20,7 @@ from bridge.models import (
     TicketNote,
     TicketStatus,
 )
+from bridge.models.support import DEFAULT_TICKET_STATUSES
 from bridge.services import tickets as tk
 from bridge.services.domains import add_domain
 from bridge.services.settings import set_setting
