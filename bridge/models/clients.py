@@ -15,6 +15,21 @@ from ._columns import created_column, currency_column, status_column, updated_co
 from .enums import ClientStatus
 
 
+class PersonColumns:
+    """Name, postal address, phone and tax id: shared by clients and their contacts."""
+
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    last_name: Mapped[str] = mapped_column(String(128), default="")
+    address1: Mapped[str] = mapped_column(String(255), default="")
+    address2: Mapped[str] = mapped_column(String(255), default="")
+    city: Mapped[str] = mapped_column(String(128), default="")
+    state: Mapped[str] = mapped_column(String(128), default="")
+    postcode: Mapped[str] = mapped_column(String(32), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    tax_id: Mapped[str] = mapped_column(String(64), default="")
+
+
 class ClientGroup(Base):
     """A group of clients sharing a discount and billing exemptions."""
 
@@ -29,7 +44,7 @@ class ClientGroup(Base):
     separate_invoices: Mapped[bool] = mapped_column(default=False)
 
 
-class Client(Base):
+class Client(PersonColumns, Base):
     """A billing account: who is invoiced, owns services and domains, and holds credit."""
 
     __tablename__ = "clients"
@@ -38,18 +53,8 @@ class Client(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("client_groups.id"))
     id_code: Mapped[str] = mapped_column(String(64), default="")  # Blesta id_format result
     status: Mapped[str] = status_column(ClientStatus, ClientStatus.ACTIVE)
-    first_name: Mapped[str] = mapped_column(String(128), default="")
-    last_name: Mapped[str] = mapped_column(String(128), default="")
     company_name: Mapped[str] = mapped_column(String(255), default="")
     email: Mapped[str] = mapped_column(String(255), index=True)
-    address1: Mapped[str] = mapped_column(String(255), default="")
-    address2: Mapped[str] = mapped_column(String(255), default="")
-    city: Mapped[str] = mapped_column(String(128), default="")
-    state: Mapped[str] = mapped_column(String(128), default="")
-    postcode: Mapped[str] = mapped_column(String(32), default="")
-    country: Mapped[str] = mapped_column(String(2), default="")
-    phone: Mapped[str] = mapped_column(String(64), default="")
-    tax_id: Mapped[str] = mapped_column(String(64), default="")
     currency: Mapped[str] = currency_column()
     language: Mapped[str] = mapped_column(String(32), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -84,7 +89,7 @@ class Client(Base):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class Contact(Base):
+class Contact(PersonColumns, Base):
     """An extra contact of a client (billing, technical, sub-account with its own login)."""
 
     __tablename__ = "contacts"
@@ -92,19 +97,9 @@ class Contact(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(16), default="other")  # primary, billing, other
-    first_name: Mapped[str] = mapped_column(String(128), default="")
-    last_name: Mapped[str] = mapped_column(String(128), default="")
     title: Mapped[str] = mapped_column(String(64), default="")
     company_name: Mapped[str] = mapped_column(String(255), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
-    address1: Mapped[str] = mapped_column(String(255), default="")
-    address2: Mapped[str] = mapped_column(String(255), default="")
-    city: Mapped[str] = mapped_column(String(128), default="")
-    state: Mapped[str] = mapped_column(String(128), default="")
-    postcode: Mapped[str] = mapped_column(String(32), default="")
-    country: Mapped[str] = mapped_column(String(2), default="")
-    phone: Mapped[str] = mapped_column(String(64), default="")
-    tax_id: Mapped[str] = mapped_column(String(64), default="")
     # which mails this contact receives: general, invoice, product, domain, support, affiliate
     email_preferences: Mapped[list[str]] = mapped_column(default=list)
     permissions: Mapped[list[str]] = mapped_column(default=list)

@@ -33,7 +33,7 @@ from bridge.schemas.catalog import (
     ProductSchema,
 )
 
-from .common import apply_fields, get_or_404, log_activity, validate
+from .common import apply_fields, check_reference, get_or_404, log_activity, validate
 from .pricing import set_prices
 
 # option types whose customer picks one of the listed values
@@ -90,14 +90,9 @@ def update_product_group(
 
 
 def _check_product_refs(session: Session, values: Mapping[str, Any]) -> None:
-    group_id = values.get("group_id")
-    if group_id is not None and session.get(ProductGroup, group_id) is None:
-        raise ValidationFailed.single("group_id", "invalid",
-                                      f"product group {group_id} does not exist")
-    server_group_id = values.get("server_group_id")
-    if server_group_id is not None and session.get(ServerGroup, server_group_id) is None:
-        raise ValidationFailed.single("server_group_id", "invalid",
-                                      f"server group {server_group_id} does not exist")
+    check_reference(session, ProductGroup, values.get("group_id"), "group_id", "product group")
+    check_reference(session, ServerGroup, values.get("server_group_id"), "server_group_id",
+                    "server group")
 
 
 def add_product(session: Session, data: Mapping[str, Any]) -> Product:

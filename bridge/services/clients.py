@@ -45,7 +45,7 @@ from bridge.models.enums import ClientStatus, DomainStatus, InvoiceStatus, Servi
 from bridge.schemas.clients import ClientGroupSchema, ClientSchema, ClientUpdateSchema
 
 from .access import add_user, find_user_by_email, link_user
-from .common import apply_fields, get_or_404, log_activity, validate
+from .common import apply_fields, check_reference, get_or_404, log_activity, validate
 from .settings import default_currency, get_setting
 
 ALLOW_DUPLICATE_EMAIL = "client.allow_duplicate_email"
@@ -86,14 +86,8 @@ def _check_refs(session: Session, values: Mapping[str, Any]) -> None:
     if code is not None and session.scalar(exists) is None:
         raise ValidationFailed.single("currency", "invalid",
                                       f"currency {code} does not exist; add it first")
-    group_id = values.get("group_id")
-    if group_id is not None and session.get(ClientGroup, group_id) is None:
-        raise ValidationFailed.single("group_id", "invalid",
-                                      f"client group {group_id} does not exist")
-    company_id = values.get("company_id")
-    if company_id is not None and session.get(Company, company_id) is None:
-        raise ValidationFailed.single("company_id", "invalid",
-                                      f"company {company_id} does not exist")
+    check_reference(session, ClientGroup, values.get("group_id"), "group_id", "client group")
+    check_reference(session, Company, values.get("company_id"), "company_id", "company")
 
 
 def _check_email_free(

@@ -115,3 +115,11 @@ def apply_fields(obj: object, values: Mapping[str, Any]) -> list[str]:
             setattr(obj, key, value)
             changed.append(key)
     return changed
+
+
+def check_reference(
+    session: Session, model: type[Any], ident: int | None, field: str, label: str
+) -> None:
+    """Raise ValidationFailed on ``field`` when ``ident`` is given but names no ``model`` row."""
+    if ident is not None and session.get(model, ident) is None:
+        raise ValidationFailed.single(field, "invalid", f"{label} {ident} does not exist")

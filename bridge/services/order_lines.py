@@ -198,32 +198,9 @@ class OrderBuilder:
         self.session.add(service)
         self.session.flush()
         label = f"{product.name}" + (f" - {service.domain}" if service.domain else "")
-        if cycle != "free":
-            self._line(
-                InvoiceItemType.SERVICE,
-                label + _period_text(self.today, period_end),
-                amount,
-                product.taxable,
-                service_id=service.id,
-                period_start=self.today,
-                period_end=period_end,
-            )
-        if setup:
-            self._line(
-                InvoiceItemType.SETUP,
-                f"{label} setup fee",
-                setup,
-                product.taxable,
-                service_id=service.id,
-            )
-        if discount or setup_discount:
-            self._line(
-                InvoiceItemType.PROMO,
-                f"Promotion {promo.code if promo else ''}",
-                -(discount + setup_discount),
-                product.taxable,
-                service_id=service.id,
-            )
+        self._bill(InvoiceItemType.SERVICE, label, f"Promotion {promo.code if promo else ''}",
+                   (amount, setup, discount + setup_discount), product.taxable, cycle,
+                   period_end, service_id=service.id)
         return service
 
     # -- addons -------------------------------------------------------------------------
@@ -264,33 +241,9 @@ class OrderBuilder:
         )
         self.session.add(row)
         self.session.flush()
-        if cycle != "free":
-            self._line(
-                InvoiceItemType.ADDON,
-                f"Addon {addon.name}" + _period_text(self.today, period_end),
-                amount,
-                addon.taxable,
-                service_addon_id=row.id,
-                service_id=service.id,
-                period_start=self.today,
-                period_end=period_end,
-            )
-        if setup:
-            self._line(
-                InvoiceItemType.SETUP,
-                f"Addon {addon.name} setup fee",
-                setup,
-                addon.taxable,
-                service_addon_id=row.id,
-            )
-        if discount or setup_discount:
-            self._line(
-                InvoiceItemType.PROMO,
-                "Promotion",
-                -(discount + setup_discount),
-                addon.taxable,
-                service_addon_id=row.id,
-            )
+        self._bill(InvoiceItemType.ADDON, f"Addon {addon.name}", "Promotion",
+                   (amount, setup, discount + setup_discount), addon.taxable, cycle, period_end,
+                   parent_service_id=service.id, service_addon_id=row.id)
         return row
 
     def add_addon_for_service(self, index: int, item: dict[str, Any]) -> ServiceAddon:
@@ -365,6 +318,33 @@ class OrderBuilder:
         raise ValidationFailed.single(
             f"domains.{index}.name", "invalid", f"no TLD of {name!r} is sold here"
         )
+
+    def _bill(
+        self,
+        item_type: InvoiceItemType,
+        label: str,
+        promo_label: str,
+        amounts: tuple[Decimal, Decimal, Decimal],
+        taxed: bool,
+        cycle: str,
+        period_end: date | None,
+        parent_service_id: int | None = None,
+        **links: Any,
+    ) -> None:
+        """The lines of one priced row: first period, setup fee, and the promotion (negative).
+
+        An addon's period line also names its parent service (``parent_service_id``); its setup
+        and promotion lines link the addon alone.
+        """
+        amount, setup, discount = amounts
+        if cycle != "free":
+            parent = {} if parent_service_id is None else {"service_id": parent_service_id}
+            self._line(item_type, label + _period_text(self.today, period_end), amount, taxed,
+                       period_start=self.today, period_end=period_end, **parent, **links)
+        if setup:
+            self._line(InvoiceItemType.SETUP, f"{label} setup fee", setup, taxed, **links)
+        if discount:
+            self._line(InvoiceItemType.PROMO, promo_label, -discount, taxed, **links)
 
     def _line(
         self,
