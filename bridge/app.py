@@ -15,6 +15,7 @@ from bridge import __version__
 from bridge.config import Settings, load_settings, resolve_paths
 from bridge.context import Actor, bind_dispatcher, set_actor
 from bridge.db import Database
+from bridge.plugins import PluginHost
 from bridge.security import SecretBox
 
 
@@ -25,6 +26,7 @@ class BridgeState:
     settings: Settings
     db: Database
     secrets: SecretBox
+    plugins: PluginHost
 
     @contextmanager
     def transaction(self, actor: Actor | None = None) -> Iterator[Session]:
@@ -32,14 +34,16 @@ class BridgeState:
         with self.db.transaction() as session:
             session.info["bridge.secrets"] = self.secrets
             session.info["bridge.settings"] = self.settings
+            session.info["bridge.plugins"] = self.plugins
             if actor is not None:
                 set_actor(session, actor)
             bind_dispatcher(session, self.dispatch)
             yield session
 
     def dispatch(self, name: str, payload: dict[str, Any]) -> None:
-        """Deliver a committed event (the plugin host replaces this; the core only logs)."""
+        """Deliver a committed event to the plugins."""
         logging.getLogger("bridge.events").debug("event %s %s", name, payload)
+        self.plugins.dispatch(name, payload)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -53,6 +57,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings=settings,
         db=Database(settings.database_url, echo=settings.sql_echo),
         secrets=SecretBox(settings.secret_key),
+        plugins=PluginHost(
+            plugin_settings=settings.plugin_settings,
+            blocked=settings.blocked_plugins,
+            plugins_dir=settings.plugins_dir,
+        ),
     )
     app.extensions["bridge"] = state
 

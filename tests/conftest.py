@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 import bridge.models  # noqa: F401
 from bridge import create_app
 from bridge.app import BridgeState
-from bridge.context import Actor, set_actor
+from bridge.context import Actor, bind_dispatcher, set_actor
+from bridge.plugins import PluginHost
 from bridge.db import Base, make_engine
 from bridge.security import SecretBox
 
@@ -66,9 +67,11 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
-def _open_session(engine: Engine) -> Session:
+def _open_session(engine: Engine, host: PluginHost | None = None) -> Session:
     session = Session(engine, expire_on_commit=False)
     session.info["bridge.secrets"] = SecretBox(TEST_SECRET)
+    session.info["bridge.plugins"] = host or PluginHost(bundled=(), entry_points=False)
+    bind_dispatcher(session, session.info["bridge.plugins"].dispatch)
     set_actor(session, Actor(kind="admin", id=None, name="test", source="test"))
     return session
 
@@ -77,7 +80,7 @@ def _open_session(engine: Engine) -> Session:
 def db(app: Any) -> Iterator[Session]:
     """A session on the app's SQLite database, actor 'test', SecretBox attached."""
     state: BridgeState = app.extensions["bridge"]
-    session = _open_session(state.db.engine)
+    session = _open_session(state.db.engine, state.plugins)
     yield session
     session.close()
 
@@ -114,3 +117,27 @@ def mysql_db(mysql_url: str) -> Iterator[Session]:
     session.close()
     Base.metadata.drop_all(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def pm(app: Any) -> PluginHost:
+    """The plugin host of ``app`` (bundled plugins plus installed entry points)."""
+    host: PluginHost = app.extensions["bridge"].plugins
+    return host
+
+
+@pytest.fixture
+def register_plugin(pm: PluginHost) -> Iterator[Any]:
+    """Register plugin objects for one test: ``register_plugin(obj, name="x")``."""
+    names: list[str] = []
+
+    def register(plugin: object, name: str | None = None) -> object:
+        plugin_name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        pm.register(plugin, plugin_name, source="test")
+        pm.refresh_modules()
+        names.append(plugin_name)
+        return plugin
+
+    yield register
+    for plugin_name in names:
+        pm.unregister(plugin_name)

@@ -41,6 +41,7 @@ from .enums import (
 from .orders import Order
 from .services import (
     CancellationRequest,
+    ModuleQueueItem,
     Server,
     ServerGroup,
     Service,
@@ -62,8 +63,10 @@ from .system import (
     CustomField,
     CustomFieldValue,
     IdMap,
+    ModuleSetting,
     QuarantinedRow,
     Setting,
+    TodoItem,
 )
 
 __all__ = [
@@ -92,7 +95,7 @@ __all__ = [
     "Domain",
     "DomainField",
     "DomainStatus",
-    "IdMap",
+    "IdMap", "ModuleQueueItem", "ModuleSetting", "TodoItem",
     "Invoice",
     "InvoiceItem",
     "InvoiceItemType",

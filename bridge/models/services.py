@@ -157,3 +157,20 @@ class CancellationRequest(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = created_column()
     processed_at: Mapped[datetime | None]
+
+
+class ModuleQueueItem(Base):
+    """A module operation that failed and waits to be retried by automation."""
+
+    __tablename__ = "module_queue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # service, service_addon, domain
+    subject_id: Mapped[int] = mapped_column(index=True)
+    module: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # create, suspend, register, ...
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(default=1)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = created_column()
+    last_attempt_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]

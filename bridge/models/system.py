@@ -130,3 +130,37 @@ class QuarantinedRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = created_column()
+
+
+class ModuleSetting(Base):
+    """The settings an operator saved for one gateway or registrar module.
+
+    Values of fields the module declares ``secret`` are stored encrypted with the install key.
+    """
+
+    __tablename__ = "module_settings"
+    __table_args__ = (UniqueConstraint("kind", "module"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # gateway, registrar
+    module: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = created_column()
+
+
+class TodoItem(Base):
+    """A task for staff (a manual registrar operation, a failed module call to look at)."""
+
+    __tablename__ = "todo_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done
+    subject_type: Mapped[str] = mapped_column(String(32), default="")
+    subject_id: Mapped[int | None]
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admins.id", ondelete="SET NULL"))
+    due_date: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_column()
+    completed_at: Mapped[datetime | None]

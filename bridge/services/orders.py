@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,9 @@ from bridge.schemas.orders import PlaceOrderSchema
 
 from . import order_lines
 from .common import get_or_404, log_activity, validate
+
+if TYPE_CHECKING:
+    from .provisioning import ModuleOutcome
 
 
 @dataclass
@@ -147,34 +150,39 @@ def _promotion(
     )
 
 
-def accept_order(session: Session, order_id: int, *, activate_services: bool = True) -> Order:
-    """Accept a pending order: status active and (by default) its pending services activated.
+def accept_order(
+    session: Session, order_id: int, *, provision: bool = True
+) -> tuple[Order, list[ModuleOutcome]]:
+    """Accept a pending order and (by default) provision its pending services.
 
-    Provisioning through server modules is wired in front of this by the plugin host; here the
-    services only change state. Raises Conflict unless the order is pending.
+    A ``before_order_accepted`` plugin may veto (Conflict with its message). Each service is
+    created through its product's server module; a module failure leaves that service pending
+    with the error recorded and a retry queued, and the order is accepted all the same (as
+    WHMCS does). Returns the order and one outcome per provisioned service.
     """
+    from .module_context import plugin_host
+    from .provisioning import provision_service
+
     order = get_or_404(session, Order, order_id, "Order")
     if order.status != OrderStatus.PENDING:
         raise Conflict(f"order {order_id} is {order.status}; only pending orders can be accepted")
+    veto = plugin_host(session).veto("before_order_accepted", order_id=order.id,
+                                     client_id=order.client_id)
+    if veto:
+        raise Conflict(f"order {order.id} was not accepted: {veto}")
     order.status = OrderStatus.ACTIVE.value
     order.accepted_at = utcnow()
-    if activate_services:
-        from .lifecycle import activate_service
-
+    outcomes = []
+    if provision:
         for service in _services(session, order.id):
             if service.status == ServiceStatus.PENDING:
-                activate_service(session, service.id)
-    log_activity(
-        session,
-        "order.accepted",
-        f"Order {order.id} accepted",
-        client_id=order.client_id,
-        subject=("order", order.id),
-    )
+                outcomes.append(provision_service(session, service.id))
+    log_activity(session, "order.accepted", f"Order {order.id} accepted",
+                 client_id=order.client_id, subject=("order", order.id))
     from bridge.context import emit
 
     emit(session, "order_accepted", order_id=order.id, client_id=order.client_id)
-    return order
+    return order, outcomes
 
 
 def cancel_order(session: Session, order_id: int, reason: str = "") -> Order:

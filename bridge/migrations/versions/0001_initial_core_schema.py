@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:57:55.228708
+Create Date: 2026-11-22 10:10:07.420757
 """
 from __future__ import annotations
 
@@ -129,6 +129,35 @@ def upgrade() -> None:
     sa.Column('imported_at', bridge.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_id_map')),
     sa.UniqueConstraint('source', 'source_table', 'source_id', name=op.f('uq_id_map_source_source_table_source_id'))
+    )
+    op.create_table('module_queue',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subject_type', sa.String(length=16), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('module', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('args', sa.JSON(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('last_attempt_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('completed_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_module_queue'))
+    )
+    with op.batch_alter_table('module_queue', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_module_queue_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('module_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('module', sa.String(length=64), nullable=False),
+    sa.Column('display_name', sa.String(length=128), nullable=False),
+    sa.Column('values', sa.JSON(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_module_settings')),
+    sa.UniqueConstraint('kind', 'module', name=op.f('uq_module_settings_kind_module'))
     )
     op.create_table('quarantine',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -387,18 +416,8 @@ def upgrade() -> None:
     sa.Column('group_id', sa.Integer(), nullable=True),
     sa.Column('id_code', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=32), server_default='active', nullable=False),
-    sa.Column('first_name', sa.String(length=128), nullable=False),
-    sa.Column('last_name', sa.String(length=128), nullable=False),
     sa.Column('company_name', sa.String(length=255), nullable=False),
     sa.Column('email', sa.String(length=255), nullable=False),
-    sa.Column('address1', sa.String(length=255), nullable=False),
-    sa.Column('address2', sa.String(length=255), nullable=False),
-    sa.Column('city', sa.String(length=128), nullable=False),
-    sa.Column('state', sa.String(length=128), nullable=False),
-    sa.Column('postcode', sa.String(length=32), nullable=False),
-    sa.Column('country', sa.String(length=2), nullable=False),
-    sa.Column('phone', sa.String(length=64), nullable=False),
-    sa.Column('tax_id', sa.String(length=64), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('language', sa.String(length=32), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
@@ -420,6 +439,16 @@ def upgrade() -> None:
     sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
     sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
     sa.Column('closed_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('first_name', sa.String(length=128), nullable=False),
+    sa.Column('last_name', sa.String(length=128), nullable=False),
+    sa.Column('address1', sa.String(length=255), nullable=False),
+    sa.Column('address2', sa.String(length=255), nullable=False),
+    sa.Column('city', sa.String(length=128), nullable=False),
+    sa.Column('state', sa.String(length=128), nullable=False),
+    sa.Column('postcode', sa.String(length=32), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('phone', sa.String(length=64), nullable=False),
+    sa.Column('tax_id', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_clients_company_id_companies')),
     sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_clients_currency_currencies')),
     sa.ForeignKeyConstraint(['group_id'], ['client_groups.id'], name=op.f('fk_clients_group_id_client_groups')),
@@ -474,6 +503,20 @@ def upgrade() -> None:
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_products_group_id'), ['group_id'], unique=False)
 
+    op.create_table('todo_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('subject_type', sa.String(length=32), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('admin_id', sa.Integer(), nullable=True),
+    sa.Column('due_date', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('completed_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['admin_id'], ['admins.id'], name=op.f('fk_todo_items_admin_id_admins'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_todo_items'))
+    )
     op.create_table('addon_products',
     sa.Column('addon_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
@@ -537,11 +580,14 @@ def upgrade() -> None:
     sa.Column('client_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('first_name', sa.String(length=128), nullable=False),
-    sa.Column('last_name', sa.String(length=128), nullable=False),
     sa.Column('title', sa.String(length=64), nullable=False),
     sa.Column('company_name', sa.String(length=255), nullable=False),
     sa.Column('email', sa.String(length=255), nullable=False),
+    sa.Column('email_preferences', sa.JSON(), nullable=False),
+    sa.Column('permissions', sa.JSON(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('first_name', sa.String(length=128), nullable=False),
+    sa.Column('last_name', sa.String(length=128), nullable=False),
     sa.Column('address1', sa.String(length=255), nullable=False),
     sa.Column('address2', sa.String(length=255), nullable=False),
     sa.Column('city', sa.String(length=128), nullable=False),
@@ -550,9 +596,6 @@ def upgrade() -> None:
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('phone', sa.String(length=64), nullable=False),
     sa.Column('tax_id', sa.String(length=64), nullable=False),
-    sa.Column('email_preferences', sa.JSON(), nullable=False),
-    sa.Column('permissions', sa.JSON(), nullable=False),
-    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_contacts_client_id_clients'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_contacts_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts'))
@@ -1036,6 +1079,7 @@ def downgrade() -> None:
     op.drop_table('billable_items')
     op.drop_table('api_credential_roles')
     op.drop_table('addon_products')
+    op.drop_table('todo_items')
     op.drop_table('products')
     op.drop_table('config_option_values')
     op.drop_table('clients')
@@ -1056,6 +1100,8 @@ def downgrade() -> None:
     op.drop_table('ticket_statuses')
     op.drop_table('server_groups')
     op.drop_table('quarantine')
+    op.drop_table('module_settings')
+    op.drop_table('module_queue')
     op.drop_table('id_map')
     op.drop_table('custom_fields')
     op.drop_table('currencies')
