@@ -220,9 +220,10 @@ def _pick_server(session: Session, product: Product, module: ServerModule,
     if product.server_group_id is not None:
         query = query.where(Server.group_id == product.server_group_id)
     candidates = list(session.scalars(query.order_by(Server.id)))
-    load = dict(session.execute(
+    rows = session.execute(
         select(Service.server_id, func.count()).where(Service.status.in_(("active", "suspended")))
-        .group_by(Service.server_id)).tuples().all())
+        .group_by(Service.server_id)).all()
+    load: dict[int | None, int] = {server_id: int(n) for server_id, n in rows}
     open_ = [s for s in candidates if not s.max_accounts or load.get(s.id, 0) < s.max_accounts]
     chosen = module.choose_server(ctx, [server_info(session, s) for s in open_])
     if chosen is not None:
