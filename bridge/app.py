@@ -65,6 +65,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["bridge"] = state
 
+    from bridge.web.callbacks import blueprint as callbacks
+
+    app.register_blueprint(callbacks)
+
     @app.get("/")
     def index() -> Any:
         return jsonify(

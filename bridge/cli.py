@@ -16,7 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from bridge.app import bridge_state, create_app
 
 # modules with a ``register(group)`` function adding their subcommands
-COMMAND_MODULES: tuple[str, ...] = ("bridge.cli_data",)
+COMMAND_MODULES: tuple[str, ...] = ("bridge.cli_data", "bridge.cli_plugins")
 
 
 def _make_app() -> Flask:

@@ -1,0 +1,1 @@
+"""Server-side web endpoints of the core (gateway callbacks now; admin pages later)."""
