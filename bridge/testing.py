@@ -157,3 +157,100 @@ class Factories:
 def factories(db: Session) -> Factories:
     """Factories bound to the ``db`` session."""
     return Factories(db)
+
+
+# -- conformance tests for module authors --------------------------------------------------------
+
+
+def _check_fields(fields: Any) -> None:
+    from hooks import ConfigField
+
+    names = [f.name for f in fields]
+    assert len(names) == len(set(names)), f"duplicate config field names: {names}"
+    for field in fields:
+        assert isinstance(field, ConfigField), f"{field!r} is not a hooks.ConfigField"
+        assert field.name and field.label, f"config field {field!r} needs a name and a label"
+        if field.type == "select":
+            assert field.options, f"select field {field.name} lists no options"
+
+
+def _check_signatures(cls: type[Any], base: type[Any]) -> None:
+    import inspect
+
+    for attr, base_fn in inspect.getmembers(base, inspect.isfunction):
+        if attr.startswith("_"):
+            continue
+        own = getattr(cls, attr)
+        want = list(inspect.signature(base_fn).parameters)
+        have = list(inspect.signature(own).parameters)
+        assert have[: len(want)] == want or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD
+            for p in inspect.signature(own).parameters.values()
+        ), f"{cls.__name__}.{attr}{have} does not accept the base signature {want}"
+
+
+class _ModuleConformance:
+    """Shared checks; subclasses name the base class and the module under test."""
+
+    base: type[Any]
+    module_class: type[Any]
+
+    def test_is_a_named_subclass(self) -> None:
+        """The module subclasses the right base and has a lowercase name and a label."""
+        assert issubclass(self.module_class, self.base)
+        name = self.module_class.name
+        assert name and name == name.lower() and " " not in name, f"bad module name {name!r}"
+        assert self.module_class.label, "give the module a label staff will read"
+
+    def test_has_no_abstract_methods_left(self) -> None:
+        """Every abstract method of the base is implemented."""
+        assert not getattr(self.module_class, "__abstractmethods__", ()), (
+            f"unimplemented: {sorted(self.module_class.__abstractmethods__)}"
+        )
+
+    def test_config_fields_are_well_formed(self) -> None:
+        """Config fields are hooks.ConfigField with unique names, labels and select options."""
+        _check_fields(self.module_class.config_fields)
+
+    def test_methods_keep_the_base_signatures(self) -> None:
+        """Overridden methods accept what the core passes."""
+        _check_signatures(self.module_class, self.base)
+
+    def test_constructs_with_empty_settings(self) -> None:
+        """The host builds modules with the plugin's settings, possibly empty."""
+        instance = self.module_class({})
+        assert instance.settings == {}
+
+
+class ServerModuleConformance(_ModuleConformance):
+    """Subclass in your plugin's tests and set ``module_class`` to your ServerModule."""
+
+    from hooks import ServerModule as base  # noqa: N813
+
+
+class RegistrarModuleConformance(_ModuleConformance):
+    """Subclass in your plugin's tests and set ``module_class`` to your RegistrarModule."""
+
+    from hooks import RegistrarModule as base  # noqa: N813
+
+
+class GatewayModuleConformance(_ModuleConformance):
+    """Subclass in your plugin's tests and set ``module_class`` to your GatewayModule."""
+
+    from hooks import GatewayModule as base  # noqa: N813
+
+    def test_kind_is_known(self) -> None:
+        """``kind`` is merchant, offsite or hybrid."""
+        assert self.module_class.kind in ("merchant", "offsite", "hybrid")
+
+    def test_unsupported_callback_is_rejected(self) -> None:
+        """A request that is not the gateway's is not accepted as genuine."""
+        from hooks import CallbackRequest
+
+        module = self.module_class({})
+        empty = CallbackRequest("POST", {}, {}, {}, b"")
+        try:
+            result = module.verify_callback(empty, {})
+        except Exception:  # raising is an acceptable way to reject garbage
+            return
+        assert result is None

@@ -26,7 +26,7 @@ from bridge.security import SecretBox
 
 TEST_SECRET = "test-install-key-0123456789"
 
-pytest_plugins = ["bridge.testing"]
+# bridge.testing (factories, conformance classes) loads through its pytest11 entry point
 
 
 @pytest.fixture
