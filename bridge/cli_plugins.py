@@ -31,7 +31,8 @@ def plugins_list() -> None:
         rows.append((",".join(kinds), name, record.version or "-", record.source, record.status))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
 
 
 def register(group: Any) -> None:

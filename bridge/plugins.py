@@ -30,7 +30,13 @@ from hooks import Abort, GatewayModule, RegistrarModule, ServerModule
 log = logging.getLogger(__name__)
 
 # bundled plugins, written exactly like third-party ones (they are the examples)
-BUNDLED_PLUGINS: tuple[str, ...] = ()
+BUNDLED_PLUGINS: tuple[str, ...] = (
+    "plugins.cpanel",
+    "plugins.mysql_hosting",
+    "plugins.manual_registrar",
+    "plugins.logicboxes",
+    "plugins.webhooks",
+)
 
 KINDS: dict[str, tuple[str, type[Any]]] = {
     "server": ("register_server_modules", ServerModule),
@@ -93,6 +99,8 @@ class PluginHost:
             plugin = plugin.make_plugin(self.plugin_settings.get(name, {}))
         self.pm.register(plugin, name=name)
         version = version or str(getattr(plugin, "__version__", "") or "")
+        if not version and source == "bundled":
+            from bridge import __version__ as version  # bundled plugins ship with the core
         record = PluginRecord(name, source, version)
         record.events = sorted(impl_name for impl_name in dir(self.pm.hook)
                                if not impl_name.startswith("_") and any(

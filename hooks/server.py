@@ -60,6 +60,7 @@ class AccountContext:
     client: ClientInfo
     product_id: int
     product_name: str
+    product_type: str = "other"  # hosting, reseller, server, other
     domain: str = ""
     username: str = ""
     password: str = ""

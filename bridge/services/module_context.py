@@ -69,7 +69,8 @@ def account_context(
     assert product is not None and client is not None
     return AccountContext(
         service_id=service.id, client=client_info(client), product_id=product.id,
-        product_name=product.name, domain=service.domain, username=service.username,
+        product_name=product.name, product_type=product.type, domain=service.domain,
+        username=service.username,
         password=secret_box(session).decrypt(service.password_enc), status=service.status,
         billing_cycle=service.billing_cycle,
         product_config={k: str(v) for k, v in (product.module_config or {}).items()},

@@ -25,7 +25,8 @@ def test_every_hookspec_has_a_docstring():
 
 def test_docs_page_matches_the_docstrings():
     page = (ROOT / "docs" / "hooks.md").read_text()
-    assert page == render(), "docs/hooks.md is stale: run `python -m bridge.hookdocs > docs/hooks.md`"
+    stale = "docs/hooks.md is stale: run `python -m bridge.hookdocs > docs/hooks.md`"
+    assert page == render(), stale
 
 
 def test_every_hookspec_is_exercised():

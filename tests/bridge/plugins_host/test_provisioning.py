@@ -19,7 +19,7 @@ from bridge.services.provisioning import (
     terminate_account,
     unsuspend_account,
 )
-from hooks import AccountContext, Abort, ActionResult, ServerModule, hookimpl
+from hooks import Abort, AccountContext, ActionResult, ServerModule, hookimpl
 
 TEST_SECRET = "test-install-key-0123456789"
 

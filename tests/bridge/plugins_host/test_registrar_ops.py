@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.errors import Conflict, ModuleError
-from bridge.models import ModuleQueueItem, TodoItem, Tld
+from bridge.models import ModuleQueueItem, Tld, TodoItem
 from bridge.services.domains import add_domain
 from bridge.services.registrar_ops import (
     fetch_epp_code,

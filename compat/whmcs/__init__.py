@@ -1,0 +1,1 @@
+"""WHMCS dialect: the API door and the adapters that run WHMCS-style modules and hooks."""
