@@ -20,8 +20,8 @@ import bridge.models  # noqa: F401
 from bridge import create_app
 from bridge.app import BridgeState
 from bridge.context import Actor, bind_dispatcher, set_actor
-from bridge.plugins import PluginHost
 from bridge.db import Base, make_engine
+from bridge.plugins import PluginHost
 from bridge.security import SecretBox
 
 TEST_SECRET = "test-install-key-0123456789"
