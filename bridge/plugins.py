@@ -36,6 +36,8 @@ BUNDLED_PLUGINS: tuple[str, ...] = (
     "plugins.manual_registrar",
     "plugins.logicboxes",
     "plugins.webhooks",
+    "plugins.stripe",
+    "plugins.offline",
 )
 
 KINDS: dict[str, tuple[str, type[Any]]] = {
