@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import hooks
 
@@ -20,7 +21,7 @@ TITLES = {
 }
 
 
-def hookspecs() -> Iterator[tuple[str, str, object]]:
+def hookspecs() -> Iterator[tuple[str, str, Callable[..., Any]]]:
     """(spec module, hook name, function) for every hookspec, in source order."""
     for module_name in hooks.SPEC_MODULES:
         module = importlib.import_module(module_name)
