@@ -68,6 +68,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from bridge.web.callbacks import blueprint as callbacks
 
     app.register_blueprint(callbacks)
+    for blueprints in state.plugins.pm.hook.register_blueprints():
+        for blueprint in blueprints or []:
+            app.register_blueprint(blueprint)
 
     @app.get("/")
     def index() -> Any:

@@ -18,6 +18,7 @@ TITLES = {
     "hooks.registrar": "Registrar modules",
     "hooks.gateway": "Gateway modules",
     "hooks.events": "Events and before-hooks",
+    "hooks.web": "Web routes",
 }
 
 

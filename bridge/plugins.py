@@ -38,6 +38,7 @@ BUNDLED_PLUGINS: tuple[str, ...] = (
     "plugins.webhooks",
     "plugins.stripe",
     "plugins.offline",
+    "compat.whmcs.api",
 )
 
 KINDS: dict[str, tuple[str, type[Any]]] = {
@@ -83,7 +84,7 @@ class PluginHost:
             self.pm.set_blocked(name)
             self.records[name] = PluginRecord(name, "config", status="blocked")
         for dotted in bundled:
-            self._load(dotted.rsplit(".", 1)[-1], _importer(dotted), "bundled")
+            self._load(_bundled_name(dotted), _importer(dotted), "bundled")
         if entry_points:
             self._load_entry_points()
         if plugins_dir:
@@ -235,6 +236,11 @@ class PluginHost:
 def _typed(obj: Any, base: type[M]) -> M:
     assert isinstance(obj, base)
     return obj
+
+
+def _bundled_name(dotted: str) -> str:
+    """``plugins.cpanel`` -> ``cpanel``; ``compat.whmcs.api`` -> ``whmcs_api``."""
+    return dotted.removeprefix("plugins.").removeprefix("compat.").replace(".", "_")
 
 
 def _importer(dotted: str) -> Callable[[], Any]:

@@ -23,7 +23,7 @@ from .markers import PROJECT, hookimpl, hookspec
 from .registrar import Availability, DomainContext, DomainState, RegistrarModule
 from .server import AccountContext, ServerInfo, ServerModule, UsageReport
 
-SPEC_MODULES = ("hooks.server", "hooks.registrar", "hooks.gateway", "hooks.events")
+SPEC_MODULES = ("hooks.server", "hooks.registrar", "hooks.gateway", "hooks.events", "hooks.web")
 
 __all__ = [
     "BEFORE_HOOKS",

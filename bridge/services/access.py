@@ -362,7 +362,8 @@ def credential_allows(credential: ApiCredential, action: str) -> bool:
                for role in credential.roles for a in role.allowed_actions)
 
 
-def verify_api_credential(session: Session, identifier: str, secret: str, ip: str) -> ApiCredential:
+def verify_api_credential(session: Session, identifier: str, secret: str, ip: str, *,
+                          skip_ip_check: bool = False) -> ApiCredential:
     """Authenticate an API request; return the credential and record its use.
 
     Raises PermissionDenied with "Invalid or missing credentials" for an unknown identifier or
@@ -379,7 +380,7 @@ def verify_api_credential(session: Session, identifier: str, secret: str, ip: st
         raise PermissionDenied(BAD_CREDENTIALS)
     if cred.disabled:
         raise PermissionDenied(CREDENTIAL_DISABLED)
-    if not ip_allowed(cred, ip):
+    if not skip_ip_check and not ip_allowed(cred, ip):
         raise PermissionDenied(f"Invalid IP {ip}")
     if cred.last_used_at is None or cred.last_used_ip != ip:
         log_activity(session, "api_credential.used",
@@ -388,3 +389,31 @@ def verify_api_credential(session: Session, identifier: str, secret: str, ip: st
     cred.last_used_at = utcnow()
     cred.last_used_ip = ip
     return cred
+
+
+def verify_admin_api_login(session: Session, username: str, password_md5: str, ip: str, *,
+                           skip_ip_check: bool = False) -> Admin:
+    """The legacy WHMCS API login: an admin username and the md5 hex of its password.
+
+    The IP must be in the install-wide setting ``api.allowed_ips`` (comma-separated IPs or
+    CIDR blocks; empty means loopback only) unless ``skip_ip_check`` (a valid access key).
+    Raises PermissionDenied with the same messages as :func:`verify_api_credential`.
+    """
+    from .settings import get_setting
+
+    admin = session.scalar(select(Admin).where(func.lower(Admin.username) == username.lower()))
+    stored = admin.legacy_api_hash if admin is not None and admin.legacy_api_hash else \
+        _DUMMY_API_HASH
+    if admin is None or not verify_api_secret(password_md5.lower(), stored):
+        raise PermissionDenied(BAD_CREDENTIALS)
+    if admin.disabled:
+        raise PermissionDenied(CREDENTIAL_DISABLED)
+    allowed = [p.strip() for p in get_setting(session, "api.allowed_ips").split(",") if p.strip()]
+    if not skip_ip_check and not _ip_in(ip, allowed):
+        raise PermissionDenied(f"Invalid IP {ip}")
+    return admin
+
+
+def _ip_in(ip: str, allowed: Sequence[str]) -> bool:
+    probe = ApiCredential(identifier="", secret_hash="", allowed_ips=list(allowed))
+    return ip_allowed(probe, ip)

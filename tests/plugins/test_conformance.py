@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.plugins import BUNDLED_PLUGINS, PluginHost
+from bridge.plugins import BUNDLED_PLUGINS, PluginHost, _bundled_name
 from bridge.testing import (
     GatewayModuleConformance,
     RegistrarModuleConformance,
@@ -22,7 +22,7 @@ CLASSES = {
 def test_every_bundled_plugin_loads():
     failed = {r.name: r.status for r in HOST.plugins() if r.status != "active"}
     assert failed == {}
-    assert {r.name for r in HOST.plugins()} == {b.rsplit(".", 1)[-1] for b in BUNDLED_PLUGINS}
+    assert {r.name for r in HOST.plugins()} == {_bundled_name(b) for b in BUNDLED_PLUGINS}
 
 
 CASES = [(kind, name, cls, check) for kind, modules in HOST.modules.items()

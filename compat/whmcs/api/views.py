@@ -1,0 +1,65 @@
+"""``/includes/api.php``: parse, authenticate, dispatch, render."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from bridge.app import bridge_state
+from bridge.context import Actor
+from bridge.errors import BridgeError, ModuleError, NotFound, PermissionDenied, ValidationFailed
+
+from . import actions  # noqa: F401  (registers every action)
+from .auth import FailureLimiter, authenticate
+from .params import parse_pairs
+from .registry import ACTIONS, ApiError, ApiRequest
+from .render import render
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("whmcs_api", __name__)
+CREDENTIAL_KEYS = ("identifier", "secret", "username", "password", "accesskey", "action",
+                   "responsetype")
+
+
+def _limiter() -> FailureLimiter:
+    limiter = current_app.extensions.setdefault("whmcs.failure_limiter", FailureLimiter())
+    assert isinstance(limiter, FailureLimiter)
+    return limiter
+
+
+@blueprint.route("/includes/api.php", methods=["GET", "POST"])
+def api() -> Response:
+    """One WHMCS API call."""
+    pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
+    params = parse_pairs(pairs)  # body after query: the body wins
+    fmt = "xml" if str(params.get("responsetype", "json")).lower() == "xml" else "json"
+    name = str(params.get("action") or "")
+    spec = ACTIONS.get(name.lower())
+    ip = request.remote_addr or ""
+    state = bridge_state()
+    try:
+        with state.transaction(Actor(kind="api", source="api:whmcs", ip_address=ip)) as session:
+            caller = authenticate(session, params, name, ip, _limiter())
+        if spec is None:
+            raise ApiError("Command Not Found")
+        actor = Actor(kind="admin" if caller.admin_id else "api", id=caller.admin_id,
+                      name=caller.name, source="api:whmcs", ip_address=ip)
+        args = {k: v for k, v in params.items() if k not in CREDENTIAL_KEYS}
+        with state.transaction(actor) as session:
+            body = spec.handler(ApiRequest(spec.name, args, session, ip=ip,
+                                           admin_id=caller.admin_id))
+    except ApiError as exc:
+        return render(name, {"result": "error", "message": exc.message}, fmt, exc.status)
+    except (ValidationFailed, NotFound, PermissionDenied, ModuleError, BridgeError) as exc:
+        return render(name, {"result": "error", "message": exc.message}, fmt)
+    except Exception:
+        log.exception("WHMCS API action %s failed", name)
+        return render(name, {"result": "error", "message": "An unexpected error occurred"}, fmt)
+    return render(spec.name, {"result": "success", **body}, fmt)
+
+
+def handler_for(name: str) -> Any:
+    """The registered handler of an action (tests)."""
+    return ACTIONS[name.lower()].handler
