@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from marshmallow import Schema
@@ -123,3 +124,16 @@ def check_reference(
     """Raise ValidationFailed on ``field`` when ``ident`` is given but names no ``model`` row."""
     if ident is not None and session.get(model, ident) is None:
         raise ValidationFailed.single(field, "invalid", f"{label} {ident} does not exist")
+
+
+def non_negative_amount(value: object, field: str) -> Decimal:
+    """Read a money value (never float) that must be 0 or more; ValidationFailed on ``field``."""
+    from bridge.money import to_decimal
+
+    try:
+        amount = to_decimal(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed.single(field, "invalid", str(exc)) from exc
+    if not amount.is_finite() or amount < 0:
+        raise ValidationFailed.single(field, "range", f"{field} must be 0 or more, got {value}")
+    return amount

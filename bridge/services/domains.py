@@ -21,11 +21,17 @@ from bridge.context import emit
 from bridge.db import utcnow
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import Client, Domain, DomainField, DomainStatus, Order, Tld
-from bridge.money import to_decimal
 from bridge.schemas.domains import DomainUpdateSchema
 from bridge.security.secrets import SecretError
 
-from .common import apply_fields, get_or_404, log_activity, secret_box, validate
+from .common import (
+    apply_fields,
+    get_or_404,
+    log_activity,
+    non_negative_amount,
+    secret_box,
+    validate,
+)
 
 D = DomainStatus
 KINDS = ("register", "transfer")
@@ -102,14 +108,6 @@ def _years(years: int, field: str = "years") -> int:
     return years
 
 
-def _amount(value: object, field: str) -> Decimal:
-    try:
-        amount = to_decimal(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed.single(field, "invalid", str(exc)) from exc
-    if not amount.is_finite() or amount < 0:
-        raise ValidationFailed.single(field, "range", f"{field} must be a non-negative amount")
-    return amount
 
 
 def _status(value: str, field: str = "status") -> str:
@@ -164,8 +162,8 @@ def add_domain(session: Session, client_id: int, name: str, *, kind: str = "regi
     if kind not in KINDS:
         raise ValidationFailed.single("kind", "one_of", "kind must be register or transfer")
     _years(years)
-    recurring = _amount(recurring_amount, "recurring_amount")
-    first = recurring if first_payment_amount is None else _amount(first_payment_amount,
+    recurring = non_negative_amount(recurring_amount, "recurring_amount")
+    first = recurring if first_payment_amount is None else non_negative_amount(first_payment_amount,
                                                                     "first_payment_amount")
     default = D.PENDING_REGISTRATION if kind == "register" else D.PENDING_TRANSFER
     wanted = default.value if status is None else _status(status)

@@ -20,9 +20,9 @@ from bridge.cycles import FREE, ONETIME, parse_cycle
 from bridge.errors import NotFound, ValidationFailed
 from bridge.models import Addon, ConfigOptionValue, Currency, Price, Product, Tld
 from bridge.models.enums import PayType
-from bridge.money import ZERO, to_decimal
+from bridge.money import ZERO
 
-from .common import log_activity
+from .common import log_activity, non_negative_amount
 
 OWNER_MODELS: dict[str, type[Any]] = {
     "product": Product,
@@ -70,14 +70,6 @@ def _check_owner(session: Session, owner_type: str, owner_id: int) -> None:
         raise NotFound(owner_type, owner_id)
 
 
-def _amount(value: Any, field: str) -> Decimal:
-    try:
-        amount = to_decimal(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed.single(field, "invalid", str(exc)) from exc
-    if not amount.is_finite() or amount < 0:
-        raise ValidationFailed.single(field, "range", f"{field} must be 0 or more, got {value}")
-    return amount
 
 
 def set_prices(
@@ -114,8 +106,8 @@ def set_prices(
         if "amount" not in spec and enabled:
             raise ValidationFailed.single(f"{field}.amount", "required",
                                           f"no amount for cycle {cycle}")
-        amount = _amount(spec.get("amount", ZERO), f"{field}.amount")
-        setup_fee = _amount(spec.get("setup_fee", ZERO), f"{field}.setup_fee")
+        amount = non_negative_amount(spec.get("amount", ZERO), f"{field}.amount")
+        setup_fee = non_negative_amount(spec.get("setup_fee", ZERO), f"{field}.setup_fee")
         row = session.scalar(select(Price).where(
             Price.owner_type == owner_type, Price.owner_id == owner_id,
             Price.currency == code, Price.cycle == cycle))
