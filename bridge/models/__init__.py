@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .access import Admin, AdminRole, ApiCredential, ApiRole, User, UserClient
+from .affiliates import Affiliate
 from .billing import (
     BillableItem,
     CreditEntry,
@@ -12,6 +13,7 @@ from .billing import (
     TaxRule,
     Transaction,
 )
+from .blocklists import BannedIp, BlockedSender
 from .catalog import (
     Addon,
     ConfigOption,
@@ -23,6 +25,7 @@ from .catalog import (
     Promotion,
 )
 from .clients import Client, ClientGroup, ClientNote, Contact
+from .content import Announcement, PredefinedReply, PredefinedReplyCategory
 from .domains import Domain, DomainField, Tld
 from .enums import (
     AuthorType,
@@ -38,7 +41,9 @@ from .enums import (
     TicketPriority,
     TransactionKind,
 )
+from .mail import EmailTemplate, OutboxMessage
 from .orders import Order
+from .quotes import Quote, QuoteItem, QuoteStage
 from .services import (
     CancellationRequest,
     ModuleQueueItem,
@@ -48,6 +53,7 @@ from .services import (
     ServiceAddon,
     ServiceConfigOption,
 )
+from .sso import AccessToken, OAuthCredential
 from .support import (
     Ticket,
     TicketAttachment,
@@ -70,6 +76,9 @@ from .system import (
 )
 
 __all__ = [
+    "AccessToken", "Affiliate", "Announcement", "BannedIp", "BlockedSender", "EmailTemplate",
+    "OAuthCredential", "OutboxMessage", "PredefinedReply", "PredefinedReplyCategory", "Quote",
+    "QuoteItem", "QuoteStage",
     "ActivityLog",
     "Addon",
     "Admin",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 10:10:07.420757
+Create Date: 2026-11-22 11:18:37.954903
 """
 from __future__ import annotations
 
@@ -62,6 +62,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_roles')),
     sa.UniqueConstraint('name', name=op.f('uq_admin_roles_name'))
     )
+    op.create_table('announcements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('published_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('published', sa.Boolean(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('language', sa.String(length=32), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['parent_id'], ['announcements.id'], name=op.f('fk_announcements_parent_id_announcements'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_announcements'))
+    )
+    with op.batch_alter_table('announcements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcements_parent_id'), ['parent_id'], unique=False)
+
     op.create_table('api_roles',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
@@ -69,6 +85,25 @@ def upgrade() -> None:
     sa.Column('allowed_actions', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_roles')),
     sa.UniqueConstraint('name', name=op.f('uq_api_roles_name'))
+    )
+    op.create_table('banned_ips',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ip_address', sa.String(length=45), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('expires_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_banned_ips'))
+    )
+    with op.batch_alter_table('banned_ips', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_banned_ips_ip_address'), ['ip_address'], unique=False)
+
+    op.create_table('blocked_senders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=255), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_blocked_senders')),
+    sa.UniqueConstraint('email', name=op.f('uq_blocked_senders_email'))
     )
     op.create_table('companies',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -118,6 +153,28 @@ def upgrade() -> None:
     with op.batch_alter_table('custom_fields', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_custom_fields_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('email_templates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('language', sa.String(length=32), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('plain_text', sa.Boolean(), nullable=False),
+    sa.Column('from_name', sa.String(length=128), nullable=False),
+    sa.Column('from_email', sa.String(length=255), nullable=False),
+    sa.Column('copy_to', sa.JSON(), nullable=False),
+    sa.Column('blind_copy_to', sa.JSON(), nullable=False),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('custom', sa.Boolean(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_email_templates')),
+    sa.UniqueConstraint('name', 'language', name=op.f('uq_email_templates_name_language'))
+    )
+    with op.batch_alter_table('email_templates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_email_templates_kind'), ['kind'], unique=False)
+
     op.create_table('id_map',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
@@ -159,6 +216,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_module_settings')),
     sa.UniqueConstraint('kind', 'module', name=op.f('uq_module_settings_kind_module'))
     )
+    op.create_table('predefined_reply_categories',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['parent_id'], ['predefined_reply_categories.id'], name=op.f('fk_predefined_reply_categories_parent_id_predefined_reply_categories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_predefined_reply_categories'))
+    )
+    with op.batch_alter_table('predefined_reply_categories', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_predefined_reply_categories_parent_id'), ['parent_id'], unique=False)
+
     op.create_table('quarantine',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
@@ -278,6 +345,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('custom_field_values', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_custom_field_values_entity_id'), ['entity_id'], unique=False)
+
+    op.create_table('predefined_replies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['predefined_reply_categories.id'], name=op.f('fk_predefined_replies_category_id_predefined_reply_categories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_predefined_replies'))
+    )
+    with op.batch_alter_table('predefined_replies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_predefined_replies_category_id'), ['category_id'], unique=False)
 
     op.create_table('prices',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -517,12 +596,51 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['admin_id'], ['admins.id'], name=op.f('fk_todo_items_admin_id_admins'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_todo_items'))
     )
+    op.create_table('access_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('client_id', sa.Integer(), nullable=True),
+    sa.Column('email', sa.String(length=255), nullable=False),
+    sa.Column('destination', sa.String(length=64), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=True),
+    sa.Column('redirect_path', sa.Text(), nullable=False),
+    sa.Column('permissions', sa.JSON(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('used_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_access_tokens_client_id_clients'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_access_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_access_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_access_tokens_token_hash'))
+    )
+    with op.batch_alter_table('access_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_access_tokens_purpose'), ['purpose'], unique=False)
+
     op.create_table('addon_products',
     sa.Column('addon_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['addon_id'], ['addons.id'], name=op.f('fk_addon_products_addon_id_addons'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_addon_products_product_id_products'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('addon_id', 'product_id', name=op.f('pk_addon_products'))
+    )
+    op.create_table('affiliates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('visitors', sa.Integer(), nullable=False),
+    sa.Column('commission_type', sa.String(length=16), nullable=False),
+    sa.Column('commission_amount', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('one_time', sa.Boolean(), nullable=False),
+    sa.Column('balance', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('withdrawn', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_affiliates_client_id_clients'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_affiliates_currency_currencies')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_affiliates')),
+    sa.UniqueConstraint('client_id', name=op.f('uq_affiliates_client_id'))
     )
     op.create_table('api_credential_roles',
     sa.Column('credential_id', sa.Integer(), nullable=False),
@@ -602,6 +720,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_client_id'), ['client_id'], unique=False)
+
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=True),
+    sa.Column('client_id', sa.Integer(), nullable=True),
+    sa.Column('related_type', sa.String(length=16), nullable=False),
+    sa.Column('related_id', sa.Integer(), nullable=True),
+    sa.Column('recipients', sa.JSON(), nullable=False),
+    sa.Column('cc', sa.JSON(), nullable=False),
+    sa.Column('bcc', sa.JSON(), nullable=False),
+    sa.Column('from_name', sa.String(length=128), nullable=False),
+    sa.Column('from_email', sa.String(length=255), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('plain_text', sa.Boolean(), nullable=False),
+    sa.Column('variables', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_outbox_messages_client_id_clients'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['template_id'], ['email_templates.id'], name=op.f('fk_outbox_messages_template_id_email_templates'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages'))
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_messages_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_status'), ['status'], unique=False)
 
     op.create_table('user_clients',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -710,6 +856,48 @@ def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_client_id'), ['client_id'], unique=False)
 
+    op.create_table('quotes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('stage', sa.String(length=32), server_default='draft', nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('date_created', sa.Date(), nullable=False),
+    sa.Column('last_modified', sa.Date(), nullable=True),
+    sa.Column('date_sent', sa.Date(), nullable=True),
+    sa.Column('date_accepted', sa.Date(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('first_name', sa.String(length=128), nullable=False),
+    sa.Column('last_name', sa.String(length=128), nullable=False),
+    sa.Column('company_name', sa.String(length=255), nullable=False),
+    sa.Column('email', sa.String(length=255), nullable=False),
+    sa.Column('address1', sa.String(length=255), nullable=False),
+    sa.Column('address2', sa.String(length=255), nullable=False),
+    sa.Column('city', sa.String(length=128), nullable=False),
+    sa.Column('state', sa.String(length=128), nullable=False),
+    sa.Column('postcode', sa.String(length=32), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('phone', sa.String(length=64), nullable=False),
+    sa.Column('tax_id', sa.String(length=64), nullable=False),
+    sa.Column('subtotal', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('tax1', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('tax2', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('total', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('proposal', sa.Text(), nullable=False),
+    sa.Column('customer_notes', sa.Text(), nullable=False),
+    sa.Column('admin_notes', sa.Text(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_quotes_client_id_clients')),
+    sa.ForeignKeyConstraint(['currency'], ['currencies.code'], name=op.f('fk_quotes_currency_currencies')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_quotes_invoice_id_invoices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quotes'))
+    )
+    with op.batch_alter_table('quotes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quotes_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quotes_stage'), ['stage'], unique=False)
+
     op.create_table('transactions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=True),
@@ -804,6 +992,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_domains_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_domains_status'), ['status'], unique=False)
 
+    op.create_table('quote_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('quote_id', sa.Integer(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('unit_amount', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('discount_percent', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('taxed', sa.Boolean(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=19, scale=4), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['quote_id'], ['quotes.id'], name=op.f('fk_quote_items_quote_id_quotes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quote_items'))
+    )
+    with op.batch_alter_table('quote_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quote_items_quote_id'), ['quote_id'], unique=False)
+
     op.create_table('services',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -880,6 +1086,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['domain_id'], ['domains.id'], name=op.f('fk_domain_fields_domain_id_domains'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_fields')),
     sa.UniqueConstraint('domain_id', 'name', name=op.f('uq_domain_fields_domain_id_name'))
+    )
+    op.create_table('oauth_credentials',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('identifier', sa.String(length=128), nullable=False),
+    sa.Column('secret_hash', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('grant_type', sa.String(length=32), nullable=False),
+    sa.Column('scopes', sa.JSON(), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=True),
+    sa.Column('logo_uri', sa.String(length=255), nullable=False),
+    sa.Column('redirect_uris', sa.JSON(), nullable=False),
+    sa.Column('created_at', bridge.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', bridge.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_oauth_credentials_service_id_services'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_credentials')),
+    sa.UniqueConstraint('identifier', name=op.f('uq_oauth_credentials_identifier'))
     )
     op.create_table('service_addons',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1063,22 +1286,28 @@ def downgrade() -> None:
     op.drop_table('tickets')
     op.drop_table('service_config_options')
     op.drop_table('service_addons')
+    op.drop_table('oauth_credentials')
     op.drop_table('domain_fields')
     op.drop_table('cancellation_requests')
     op.drop_table('services')
+    op.drop_table('quote_items')
     op.drop_table('domains')
     op.drop_table('credit_entries')
     op.drop_table('transactions')
+    op.drop_table('quotes')
     op.drop_table('orders')
     op.drop_table('invoices')
     op.drop_table('pay_methods')
     op.drop_table('user_clients')
+    op.drop_table('outbox_messages')
     op.drop_table('contacts')
     op.drop_table('config_group_products')
     op.drop_table('client_notes')
     op.drop_table('billable_items')
     op.drop_table('api_credential_roles')
+    op.drop_table('affiliates')
     op.drop_table('addon_products')
+    op.drop_table('access_tokens')
     op.drop_table('todo_items')
     op.drop_table('products')
     op.drop_table('config_option_values')
@@ -1091,6 +1320,7 @@ def downgrade() -> None:
     op.drop_table('promotions')
     op.drop_table('product_groups')
     op.drop_table('prices')
+    op.drop_table('predefined_replies')
     op.drop_table('custom_field_values')
     op.drop_table('config_options')
     op.drop_table('client_groups')
@@ -1100,14 +1330,19 @@ def downgrade() -> None:
     op.drop_table('ticket_statuses')
     op.drop_table('server_groups')
     op.drop_table('quarantine')
+    op.drop_table('predefined_reply_categories')
     op.drop_table('module_settings')
     op.drop_table('module_queue')
     op.drop_table('id_map')
+    op.drop_table('email_templates')
     op.drop_table('custom_fields')
     op.drop_table('currencies')
     op.drop_table('config_option_groups')
     op.drop_table('companies')
+    op.drop_table('blocked_senders')
+    op.drop_table('banned_ips')
     op.drop_table('api_roles')
+    op.drop_table('announcements')
     op.drop_table('admin_roles')
     op.drop_table('addons')
     op.drop_table('activity_log')

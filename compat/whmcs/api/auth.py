@@ -67,6 +67,10 @@ class FailureLimiter:
 def authenticate(session: Session, params: dict[str, object], action: str, ip: str,
                  limiter: FailureLimiter) -> Caller:
     """Authenticate one request or raise ApiError with WHMCS's message at HTTP 403."""
+    from bridge.services.blocklists import is_ip_banned
+
+    if is_ip_banned(session, ip):
+        raise ApiError(f"Invalid IP {ip}", status=403)
     if limiter.blocked(ip):
         raise ApiError("Too many failed authentication attempts from this IP; try again later",
                        status=403)

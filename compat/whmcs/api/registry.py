@@ -102,9 +102,12 @@ class ApiRequest:
         if value == "":
             return default
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise ApiError(message or f"{name} must be a number") from None
+        if not -(2**63) <= number < 2**63:  # beyond any id or count a database can hold
+            raise ApiError(message or f"{name} is out of range")
+        return number
 
     def require_integer(self, name: str, message: str | None = None) -> int:
         """A required integer parameter."""
@@ -123,9 +126,13 @@ class ApiRequest:
         if value == "":
             return default
         try:
-            return Decimal(value.replace(",", ""))
+            amount = Decimal(value.replace(",", ""))
         except InvalidOperation:
             raise ApiError(f"{name} must be an amount") from None
+        # NaN, Infinity and absurd magnitudes are not money (Numeric(19, 4) holds < 10**15)
+        if not amount.is_finite() or abs(amount) >= Decimal(10) ** 15:
+            raise ApiError(f"{name} must be an amount")
+        return amount
 
     def date_value(self, name: str) -> date | None:
         """A ``Y-m-d`` (or ``Ymd``) date parameter; ApiError when unreadable."""

@@ -137,3 +137,14 @@ def test_php_serialize_matches_php():
     assert php_serialize({"1": "Blue"}) == 'a:1:{i:1;s:4:"Blue";}'
     with pytest.raises(ValueError, match="customfields"):
         decode_serialized_b64("not base64 !!", "customfields")
+
+
+def test_banned_ip_is_refused(call, api_app):
+    from bridge.context import Actor
+    from bridge.services.blocklists import ban_ip
+
+    with api_app.extensions["bridge"].transaction(Actor()) as session:
+        ban_ip(session, "127.0.0.9", "abuse")
+    status, body = call("GetClients", ip="127.0.0.9")
+    assert status == 403 and body["message"] == "Invalid IP 127.0.0.9"
+    assert call("GetClients")[0] == 200

@@ -1,19 +1,38 @@
-"""Client group: clients and contacts (AddClient, GetClients, GetClientsDetails, ...)."""
+"""Client group: clients (AddClient, GetClients, UpdateClient, CloseClient, DeleteClient,
+GetClientGroups, GetClientPassword, GetEmails from the outbox) and the helpers the other
+client modules share.
+
+Details, contacts and holdings live in ``clients_details``, ``clients_contacts``,
+``clients_products`` and ``clients_holdings``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from bridge.errors import Conflict, ValidationFailed
-from bridge.models import Client, Currency
-from bridge.services.clients import add_client
+from bridge.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from bridge.models import Client, ClientGroup, Contact, Currency, ModuleSetting, User, UserClient
+from bridge.models.mail import OutboxMessage
+from bridge.services.clients import (
+    add_client,
+    close_client,
+    delete_client,
+    find_client_by_email,
+    update_client,
+)
+from bridge.services.customfields import set_custom_field_values
+from bridge.services.login_users import delete_users_without_clients
 
-from ..format import CLIENT_STATUS, reverse, ymd
+from ..format import CLIENT_STATUS, money, reverse, ymd, ymd_his
+from ..params import as_bool, decode_serialized_b64
 from ..registry import ApiError, ApiRequest, action, listing
 
 STATUS_IN = reverse(CLIENT_STATUS)
+EMAIL_TYPES = ("general", "invoice", "support", "product", "domain", "affiliate")
 # AddClient's documented messages for missing profile fields (the address one has WHMCS's
 # double space)
 ADD_CLIENT_REQUIRED = (
@@ -27,6 +46,27 @@ ADD_CLIENT_REQUIRED = (
     ("country", "Valid country required"),
     ("phonenumber", "You did not enter your phone number"),
 )
+# WHMCS profile parameter -> core client field (text values)
+PROFILE_FIELDS = (
+    ("firstname", "first_name"), ("lastname", "last_name"), ("companyname", "company_name"),
+    ("email", "email"), ("address1", "address1"), ("address2", "address2"), ("city", "city"),
+    ("state", "state"), ("postcode", "postcode"), ("country", "country"),
+    ("phonenumber", "phone"), ("tax_id", "tax_id"), ("language", "language"),
+    ("notes", "notes"),
+)
+# UpdateClient flags -> core booleans
+CLIENT_FLAGS = (
+    ("taxexempt", "tax_exempt"), ("latefeeoveride", "late_fee_exempt"),
+    ("overideduenotices", "overdue_notices_exempt"), ("separateinvoices", "separate_invoices"),
+    ("disableautocc", "disable_auto_charge"), ("marketingoptin", "marketing_opt_in"),
+)
+ICANN_MESSAGE = (
+    "You must have at least one email address enabled to receive domain related notifications "
+    "as required by ICANN. To disable domain notifications, please create an alternative "
+    "contact that is set to receive them")
+
+
+# -- helpers shared by the client modules ------------------------------------------------------
 
 
 def currency_code(req: ApiRequest, currency_id: int | None) -> str | None:
@@ -45,6 +85,65 @@ def currency_id(req: ApiRequest, code: str) -> int:
     return int(found or 0)
 
 
+def client_or_error(req: ApiRequest, client_id: int | None,
+                    message: str = "Client ID Not Found") -> Client:
+    """The client ``client_id`` or ApiError(``message``)."""
+    client = req.session.get(Client, client_id) if client_id is not None else None
+    if client is None:
+        raise ApiError(message)
+    return client
+
+
+def gateway_names(req: ApiRequest, codes: Iterable[str]) -> dict[str, str]:
+    """Gateway module name -> display name, for every code in one query (unknown: itself)."""
+    wanted = {c for c in codes if c}
+    names = {c: c for c in wanted}
+    if wanted:
+        rows = req.session.execute(select(ModuleSetting.module, ModuleSetting.display_name).where(
+            ModuleSetting.kind == "gateway", ModuleSetting.module.in_(wanted)))
+        names.update({module: label or module for module, label in rows})
+    return names
+
+
+def email_preferences_in(req: ApiRequest) -> dict[str, bool] | None:
+    """``email_preferences[general]=1`` ... as {type: bool}; None when none were sent."""
+    sent = req.params.get("email_preferences")
+    if not isinstance(sent, dict):
+        return None
+    return {key: as_bool(value, False) for key, value in sent.items() if key in EMAIL_TYPES}
+
+
+def custom_field_values(req: ApiRequest) -> dict[int | str, str]:
+    """The ``customfields`` parameter (base64 serialized array or bracket array)."""
+    try:
+        raw = decode_serialized_b64(req.params.get("customfields"), "customfields")
+    except ValueError as exc:
+        raise ApiError(str(exc)) from exc
+    return {(int(k) if str(k).isdigit() else str(k)): "" if v is None else str(v)
+            for k, v in raw.items()}
+
+
+def store_custom_fields(req: ApiRequest, owner_type: str, entity_id: int,
+                        values: dict[int | str, str], *, owner_id: int | None = None,
+                        require_all: bool = False) -> None:
+    """Store custom field values with WHMCS's message for a missing required value."""
+    try:
+        set_custom_field_values(req.session, owner_type, entity_id, values, owner_id=owner_id,
+                                admin=True, require_all=require_all)
+    except ValidationFailed as exc:
+        for rules in exc.errors.values():
+            if "required" in rules:
+                name = rules["required"].removesuffix(" is required")
+                raise ApiError("You did not provide required custom field value for "
+                               f"{name}") from exc
+        raise ApiError(exc.message) from exc
+    except PermissionDenied as exc:
+        raise ApiError(exc.message) from exc
+
+
+# -- actions ---------------------------------------------------------------------------------
+
+
 @action("AddClient")
 def add_client_action(req: ApiRequest) -> dict[str, Any]:
     """Create a client (and its owner user when ``password2`` is given)."""
@@ -52,22 +151,21 @@ def add_client_action(req: ApiRequest) -> dict[str, Any]:
         for field, message in ADD_CLIENT_REQUIRED:
             if not req.text(field):
                 raise ApiError(message)
-    data: dict[str, Any] = {
-        "first_name": req.text("firstname"), "last_name": req.text("lastname"),
-        "company_name": req.text("companyname"), "email": req.text("email"),
-        "address1": req.text("address1"), "address2": req.text("address2"),
-        "city": req.text("city"), "state": req.text("state"), "postcode": req.text("postcode"),
-        "country": req.text("country"), "phone": req.text("phonenumber"),
-        "tax_id": req.text("tax_id"), "language": req.text("language"),
-        "notes": req.text("notes"), "marketing_opt_in": req.flag("marketingoptin"),
-    }
+    data: dict[str, Any] = {core: req.text(wire) for wire, core in PROFILE_FIELDS}
+    data["marketing_opt_in"] = req.flag("marketingoptin")
     code = currency_code(req, req.integer("currency"))
     if code:
         data["currency"] = code
     if req.integer("groupid"):
         data["group_id"] = req.integer("groupid")
-    if req.text("password2"):
+    owner = req.integer("owner_user_id")
+    if owner is not None:
+        if req.session.get(User, owner) is None:
+            raise ApiError("Invalid Owner User ID")
+        data["owner_user_id"] = owner
+    elif req.text("password2"):
         data["password"] = req.text("password2")
+    fields = custom_field_values(req)
     try:
         client = add_client(req.session, data)
     except Conflict as exc:
@@ -78,6 +176,9 @@ def add_client_action(req: ApiRequest) -> dict[str, Any]:
         if "email" in exc.errors:
             raise ApiError("The email address you entered was not valid") from exc
         raise ApiError(exc.message) from exc
+    if fields or not req.flag("skipvalidation"):
+        store_custom_fields(req, "client", client.id, fields,
+                            require_all=not req.flag("skipvalidation"))
     return {"clientid": str(client.id)}
 
 
@@ -109,3 +210,140 @@ def get_clients(req: ApiRequest) -> dict[str, Any]:
                 "groupid": c.group_id or 0, "status": CLIENT_STATUS.get(c.status, c.status)}
                for c in rows]
     return listing(int(total), start, clients, "clients", "client")
+
+
+def _client_for_update(req: ApiRequest) -> Client:
+    client_id = req.integer("clientid")
+    if client_id is not None:
+        return client_or_error(req, client_id)
+    email = req.text("clientemail")
+    client = find_client_by_email(req.session, email) if email else None
+    if client is None:
+        raise ApiError("Client ID Not Found")
+    return client
+
+
+def _domain_mail_reachable(req: ApiRequest, client: Client) -> bool:
+    contacts = req.session.scalars(select(Contact.email_preferences).where(
+        Contact.client_id == client.id))
+    return any("domain" in prefs for prefs in contacts)
+
+
+@action("UpdateClient")
+def update_client_action(req: ApiRequest) -> dict[str, Any]:
+    """Change a client's profile, flags, status, default gateway and custom fields."""
+    client = _client_for_update(req)
+    data: dict[str, Any] = {core: req.text(wire) for wire, core in PROFILE_FIELDS
+                            if req.has(wire)}
+    data.update({core: req.flag(wire) for wire, core in CLIENT_FLAGS if req.has(wire)})
+    if req.has("currency"):
+        data["currency"] = currency_code(req, req.integer("currency"))
+    if req.has("groupid"):
+        data["group_id"] = req.integer("groupid") or None
+    if req.text("status"):
+        status = req.text("status").lower()
+        data["status"] = STATUS_IN.get(status, status)
+    if req.has("paymentmethod"):
+        data["default_gateway"] = req.text("paymentmethod")
+    prefs = email_preferences_in(req)
+    if prefs is not None:
+        data["email_preferences"] = prefs
+        if prefs.get("domain") is False and not _domain_mail_reachable(req, client):
+            raise ApiError(ICANN_MESSAGE)
+    fields = custom_field_values(req)
+    try:
+        update_client(req.session, client.id, data)
+    except Conflict as exc:
+        if "email" in exc.message:
+            raise ApiError("Duplicate Email Address") from exc
+        raise ApiError(exc.message) from exc
+    except ValidationFailed as exc:
+        if "email" in exc.errors:
+            raise ApiError("The email address entered is not valid") from exc
+        raise ApiError(exc.message) from exc
+    if fields:
+        store_custom_fields(req, "client", client.id, fields)
+    return {"clientid": str(client.id)}
+
+
+@action("CloseClient")
+def close_client_action(req: ApiRequest) -> dict[str, Any]:
+    """Close a client: cancel its live services, pending domains and unpaid invoices."""
+    client = client_or_error(req, req.integer("clientid"))
+    try:
+        close_client(req.session, client.id)
+    except (Conflict, ValidationFailed) as exc:
+        raise ApiError(f"An unexpected error occurred: {exc.message}") from exc
+    return {"clientid": str(client.id)}
+
+
+@action("DeleteClient", status="partial",
+        notes="deletetransactions is refused: a client money moved for is closed, not deleted")
+def delete_client_action(req: ApiRequest) -> dict[str, Any]:
+    """Delete a client with everything it holds; ``deleteusers`` also removes its users that
+    reach no other client."""
+    client = client_or_error(req, req.integer("clientid"))
+    user_ids = list(req.session.scalars(select(UserClient.user_id).where(
+        UserClient.client_id == client.id)))
+    try:
+        delete_client(req.session, client.id, force=True)
+    except (Conflict, NotFound) as exc:
+        raise ApiError(f"Client Delete Failed: {exc.message}") from exc
+    if req.flag("deleteusers"):
+        delete_users_without_clients(req.session, user_ids)
+    return {"clientid": str(client.id)}
+
+
+@action("GetClientGroups")
+def get_client_groups(req: ApiRequest) -> dict[str, Any]:
+    """Every client group with its colour, discount and exemptions."""
+    groups = [{"id": g.id, "groupname": g.name, "groupcolour": g.color,
+               "discountpercent": money(g.discount_percent),
+               "susptermexempt": "on" if g.exempt_suspend_terminate else "",
+               "separateinvoices": "on" if g.separate_invoices else ""}
+              for g in req.session.scalars(select(ClientGroup).order_by(ClientGroup.id))]
+    return {"totalresults": len(groups), "groups": {"group": groups}}
+
+
+@action("GetClientPassword")
+def get_client_password(req: ApiRequest) -> dict[str, Any]:
+    """The stored password hash of the client's owner login (by client id or email)."""
+    client_id = req.integer("userid")
+    email = req.text("email")
+    client = req.session.get(Client, client_id) if client_id is not None else (
+        find_client_by_email(req.session, email) if email else None)
+    if client is None:
+        raise ApiError("Client ID Not Found")
+    stored = req.session.scalar(
+        select(User.password_hash).join(UserClient, UserClient.user_id == User.id)
+        .where(UserClient.client_id == client.id)
+        .order_by(UserClient.is_owner.desc(), UserClient.id).limit(1))
+    return {"password": stored or ""}
+
+
+@action("GetEmails")
+def get_emails(req: ApiRequest) -> dict[str, Any]:
+    """Page through the mails queued or sent to a client (newest first), optionally of one
+    day or with a subject containing the text given."""
+    client = client_or_error(req, req.integer("clientid"))
+    start, num = req.page()
+    query = select(OutboxMessage).where(OutboxMessage.client_id == client.id)
+    day = req.date_value("date")
+    if day is not None:
+        midnight = datetime.combine(day, time(), tzinfo=UTC)
+        query = query.where(OutboxMessage.created_at >= midnight,
+                            OutboxMessage.created_at < midnight + timedelta(days=1))
+    if req.text("subject"):
+        query = query.where(OutboxMessage.subject.like(f"%{req.text('subject')}%"))
+    total = req.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = req.session.scalars(query.order_by(OutboxMessage.id.desc()).offset(start).limit(num))
+    emails = [{
+        "id": m.id, "userid": client.id, "subject": m.subject, "message": m.body,
+        "date": ymd_his(m.sent_at or m.created_at), "to": ", ".join(m.recipients),
+        "cc": ", ".join(m.cc), "bcc": ", ".join(m.bcc), "attachments": None,
+        "pending": 1 if m.status == "queued" else 0, "message_data": None,
+        "failed": 1 if m.status == "failed" else 0, "failure_reason": m.last_error,
+        "retry_count": m.attempts, "created_at": ymd_his(m.created_at),
+        "updated_at": ymd_his(m.sent_at or m.created_at), "campaign_id": 0,
+    } for m in rows]
+    return listing(int(total), start, emails, "emails", "email")

@@ -1,0 +1,305 @@
+"""Billing group, invoices: CreateInvoice, GetInvoice, GetInvoices, UpdateInvoice.
+
+How the core's invoice amounts become WHMCS's (``tblinvoices``, reference §3.4):
+
+============  ======================================  =============================
+WHMCS key     WHMCS meaning                           from the core invoice
+============  ======================================  =============================
+``subtotal``  sum of the lines                        ``subtotal``
+``tax``       level-1 tax                             ``tax1``
+``tax2``      level-2 tax                             ``tax2``
+``credit``    client credit applied to the invoice    ``credit_applied``
+``total``     subtotal + tax + tax2 - credit          ``total - credit_applied``
+``balance``   total - payments (what is still owed)   ``balance`` (= ``total -
+                                                      credit_applied - amount_paid``)
+============  ======================================  =============================
+
+The core's ``total`` is gross (before credit) and credit is kept apart; WHMCS takes credit off
+its ``total``, so credit is subtracted once on the way out. ``balance`` is the core's amount
+still owed: money beyond the balance went to client credit, and refunds of a settled invoice
+do not reopen it (the core counts them in ``amount_refunded``), so it is never negative.
+``invoicenum`` is the sequential number when one was given (``""`` when the number is the id).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bridge.db import utcnow
+from bridge.errors import ValidationFailed
+from bridge.models import Client, Currency, Invoice, InvoiceItem, Transaction
+from bridge.models.enums import InvoiceItemType, InvoiceStatus
+from bridge.schemas.billing import EDITABLE_STATUSES
+from bridge.services.credit import apply_credit
+from bridge.services.invoices import (
+    add_invoice_item,
+    cancel_invoice,
+    create_invoice,
+    publish_invoice,
+    remove_invoice_item,
+    update_invoice,
+    update_invoice_item,
+)
+from bridge.services.module_context import plugin_host
+
+from ..format import INVOICE_STATUS, money, reverse, ymd, ymd_his
+from ..params import as_bool
+from ..registry import ApiError, ApiRequest, action, listing
+from .billing import amount, invoice_or_fail, invoice_status, parse_amount_text, rate3
+from .billing_payments import transaction_rows
+
+STATUS_IN = reverse(INVOICE_STATUS)
+ITEM_TYPES = {"service": "Hosting", "addon": "Addon", "domain_register": "DomainRegister",
+              "domain_transfer": "DomainTransfer", "domain_renew": "Domain", "setup": "Setup",
+              "late_fee": "LateFee", "add_funds": "AddFunds", "upgrade": "Upgrade",
+              "item": "Item", "invoice": "Invoice", "custom": ""}
+ORDER_BY = {"id": Invoice.id, "invoicenumber": Invoice.number, "invoicenum": Invoice.number,
+            "date": Invoice.date, "duedate": Invoice.due_date, "total": Invoice.total,
+            "status": Invoice.status}
+_NUMBERED = re.compile(r"^itemdescription(\d+)$")
+MISSING_ITEM_VARIABLES = ("Missing Variables: itemdescription, itemamount and itemtaxed are "
+                          "required for each item being changed")
+
+
+def whmcs_total(invoice: Invoice) -> Decimal:
+    """WHMCS's ``total``: the core's gross total less the credit applied."""
+    return invoice.total - invoice.credit_applied
+
+
+def invoice_number(invoice: Invoice) -> str:
+    """``invoicenum``: the sequential number, or "" when the number is just the id."""
+    return "" if invoice.number in ("", str(invoice.id)) else invoice.number
+
+
+def item_type(item: InvoiceItem) -> str:
+    """The WHMCS ``tblinvoiceitems.type`` of a core line."""
+    if item.type == InvoiceItemType.PROMO.value:
+        return "PromoDomain" if item.domain_id else "PromoHosting"
+    return ITEM_TYPES.get(item.type, "")
+
+
+def item_row(item: InvoiceItem) -> dict[str, Any]:
+    """One ``items.item`` entry."""
+    relid = item.service_id or item.service_addon_id or item.domain_id or item.rel_id or 0
+    return {"id": item.id, "type": item_type(item), "relid": relid,
+            "description": item.description, "amount": money(item.amount),
+            "taxed": int(item.taxed)}
+
+
+def _card_gateway(req: ApiRequest, name: str) -> bool:
+    cls = plugin_host(req.session).modules.get("gateway", {}).get(name)
+    return cls is not None and getattr(cls, "kind", "") in ("merchant", "hybrid")
+
+
+def _status_in(word: str) -> str:
+    status = STATUS_IN.get(word.strip().lower())
+    if status is None:
+        raise ApiError(f"Invalid status {word}")
+    return status
+
+
+def _check_rates(req: ApiRequest, invoice: Invoice) -> None:
+    # the core snapshots the rates of the client's tax rules; an override can't be honoured
+    for name, current in (("taxrate", invoice.tax1_rate), ("taxrate2", invoice.tax2_rate)):
+        wanted = amount(req, name)
+        if wanted is not None and wanted != current:
+            raise ApiError(f"{name} {wanted} can't be set: hostbridge takes tax rates from the "
+                           f"tax rules (this invoice's rate is {rate3(current)}); change the "
+                           "rules or send no rate")
+
+
+def _numbered_items(req: ApiRequest) -> list[dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for key in req.params:
+        match = _NUMBERED.match(key)
+        if match:
+            found[int(match.group(1))] = {"n": match.group(1)}
+    lines = []
+    for index in sorted(found):
+        n = found[index]["n"]
+        lines.append({"type": InvoiceItemType.CUSTOM.value,
+                      "description": req.text(f"itemdescription{n}"),
+                      "unit_amount": amount(req, f"itemamount{n}", Decimal(0)),
+                      "quantity": 1, "taxed": req.flag(f"itemtaxed{n}")})
+    return lines
+
+
+@action("CreateInvoice", status="partial",
+        notes="sendinvoice: no mail is sent by the core (invoice_created subscribers do); "
+              "taxrate/taxrate2 are accepted only when they equal the tax-rule rates")
+def create_invoice_action(req: ApiRequest) -> dict[str, Any]:
+    """Create an invoice from numbered ``itemdescriptionN``/``itemamountN``/``itemtaxedN``."""
+    client_id = req.integer("userid", message="Client ID Not Found")
+    if not client_id or req.session.get(Client, client_id) is None:
+        raise ApiError("Client ID Not Found")
+    draft = req.flag("draft")
+    if draft and req.flag("sendinvoice"):
+        raise ApiError("Cannot create and send a draft invoice in a single API request. "
+                       "Please create and send separately.")
+    status = InvoiceStatus.DRAFT.value if draft else _status_in(req.text("status", "Unpaid"))
+    if status not in EDITABLE_STATUSES:
+        raise ApiError(f"An invoice can't be created as {invoice_status(status)}: create it "
+                       "unpaid and record the payment (AddInvoicePayment) or cancel it")
+    invoice = create_invoice(
+        req.session, client_id, _numbered_items(req), invoice_date=req.date_value("date"),
+        due_date=req.date_value("duedate"), status=status,
+        payment_method=req.text("paymentmethod"), notes=req.text("notes"),
+        apply_credit=req.flag("autoapplycredit") and not draft)
+    _check_rates(req, invoice)
+    return {"invoiceid": str(invoice.id), "status": invoice_status(invoice.status)}
+
+
+@action("GetInvoice")
+def get_invoice(req: ApiRequest) -> dict[str, Any]:
+    """One invoice with its lines and transactions."""
+    invoice = invoice_or_fail(req)
+    txns = req.session.scalars(select(Transaction).where(Transaction.invoice_id == invoice.id)
+                               .order_by(Transaction.id)).all()
+    return {
+        "invoiceid": invoice.id, "invoicenum": invoice_number(invoice),
+        "userid": invoice.client_id, "date": ymd(invoice.date), "duedate": ymd(invoice.due_date),
+        "datepaid": ymd_his(invoice.paid_at),
+        "lastcaptureattempt": ymd_his(invoice.last_capture_attempt),
+        "subtotal": money(invoice.subtotal), "credit": money(invoice.credit_applied),
+        "tax": money(invoice.tax1), "tax2": money(invoice.tax2),
+        "total": money(whmcs_total(invoice)), "balance": money(invoice.balance),
+        "taxrate": rate3(invoice.tax1_rate), "taxrate2": rate3(invoice.tax2_rate),
+        "status": invoice_status(invoice.status), "paymentmethod": invoice.payment_method,
+        "notes": invoice.notes, "ccgateway": _card_gateway(req, invoice.payment_method),
+        "items": {"item": [item_row(item) for item in invoice.items]},
+        # WHMCS answers "" when there are no transactions (reference §1.6)
+        "transactions": {"transaction": transaction_rows(req, txns)} if txns else "",
+    }
+
+
+def _invoice_list_row(invoice: Invoice, client: Client, currency: Currency | None
+                      ) -> dict[str, Any]:
+    return {
+        "id": invoice.id, "userid": invoice.client_id, "firstname": client.first_name,
+        "lastname": client.last_name, "companyname": client.company_name,
+        "invoicenum": invoice_number(invoice), "date": ymd(invoice.date),
+        "duedate": ymd(invoice.due_date), "datepaid": ymd_his(invoice.paid_at),
+        "last_capture_attempt": ymd_his(invoice.last_capture_attempt),
+        "date_refunded": ymd_his(invoice.refunded_at),
+        "date_cancelled": ymd_his(invoice.cancelled_at),
+        "subtotal": money(invoice.subtotal), "credit": money(invoice.credit_applied),
+        "tax": money(invoice.tax1), "tax2": money(invoice.tax2),
+        "total": money(whmcs_total(invoice)), "taxrate": rate3(invoice.tax1_rate),
+        "taxrate2": rate3(invoice.tax2_rate), "status": invoice_status(invoice.status),
+        "paymentmethod": invoice.payment_method, "paymethodid": invoice.pay_method_id,
+        "notes": invoice.notes, "created_at": ymd_his(invoice.created_at),
+        "updated_at": ymd_his(invoice.updated_at), "currencycode": invoice.currency,
+        "currencyprefix": currency.prefix if currency else "",
+        "currencysuffix": currency.suffix if currency else "",
+    }
+
+
+@action("GetInvoices")
+def get_invoices(req: ApiRequest) -> dict[str, Any]:
+    """Page through invoices by client and status (``Overdue`` = unpaid past its due date)."""
+    start, num = req.page()
+    query = select(Invoice)
+    client_id = req.integer("userid")
+    if client_id:
+        query = query.where(Invoice.client_id == client_id)
+    status = req.text("status")
+    if status.lower() == "overdue":
+        query = query.where(Invoice.status == InvoiceStatus.UNPAID.value,
+                            Invoice.due_date < utcnow().date())
+    elif status:
+        query = query.where(Invoice.status == STATUS_IN.get(status.lower(), status.lower()))
+    total = req.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = ORDER_BY.get(req.text("orderby").lower(), Invoice.id)
+    direction = order.desc() if req.text("order").lower() == "desc" else order.asc()
+    page = (query.add_columns(Client, Currency).join(Client, Client.id == Invoice.client_id)
+            .outerjoin(Currency, Currency.code == Invoice.currency)
+            .order_by(direction, Invoice.id).offset(start).limit(num))
+    rows = [_invoice_list_row(inv, client, cur) for inv, client, cur in req.session.execute(page)]
+    return listing(int(total), start, rows, "invoices", "invoice")
+
+
+def _own_line(invoice: Invoice, raw: Any) -> int:
+    try:
+        line_id = int(str(raw))
+    except ValueError:
+        raise ApiError(f"Invalid line item id {raw}") from None
+    if line_id not in {item.id for item in invoice.items}:
+        raise ApiError(f"Line item {line_id} is not on invoice {invoice.id}")
+    return line_id
+
+
+def _edit_lines(req: ApiRequest, invoice: Invoice) -> None:
+    for raw in req.array("deletelineids"):
+        remove_invoice_item(req.session, _own_line(invoice, raw))
+    descriptions = req.params.get("itemdescription")
+    if isinstance(descriptions, dict):
+        amounts, taxed = req.params.get("itemamount"), req.params.get("itemtaxed")
+        for key, text in descriptions.items():
+            if not isinstance(amounts, dict) or not isinstance(taxed, dict) \
+                    or key not in amounts or key not in taxed:
+                raise ApiError(MISSING_ITEM_VARIABLES)
+            update_invoice_item(req.session, _own_line(invoice, key), {
+                "description": str(text), "quantity": 1, "taxed": as_bool(taxed[key]),
+                "unit_amount": parse_amount_text(amounts[key], "itemamount")})
+    new_amounts, new_taxed = req.array("newitemamount"), req.array("newitemtaxed")
+    for index, text in enumerate(req.array("newitemdescription")):
+        add_invoice_item(req.session, invoice.id, {
+            "type": InvoiceItemType.CUSTOM.value, "description": str(text), "quantity": 1,
+            "unit_amount": parse_amount_text(
+                new_amounts[index] if index < len(new_amounts) else "0", "newitemamount"),
+            "taxed": as_bool(new_taxed[index]) if index < len(new_taxed) else False})
+
+
+def _apply_credit_change(req: ApiRequest, invoice: Invoice) -> None:
+    wanted = amount(req, "credit")
+    if wanted is None or wanted == invoice.credit_applied:
+        return
+    if wanted < invoice.credit_applied:
+        raise ApiError("Credit applied to an invoice can't be lowered in hostbridge; cancel "
+                       "the invoice (the credit returns to the client) or leave credit as is")
+    apply_credit(req.session, invoice.id, wanted - invoice.credit_applied)
+
+
+@action("UpdateInvoice", status="partial",
+        notes="datepaid, lowering credit and taxrate overrides are refused; Paid/Refunded "
+              "come from payments; publishandsendemail sends no mail itself")
+def update_invoice_action(req: ApiRequest) -> dict[str, Any]:
+    """Edit lines (by line id), add and delete lines, change fields, status and publish."""
+    invoice = invoice_or_fail(req)
+    if req.text("datepaid"):
+        raise ApiError("datepaid can't be set: an invoice becomes paid by recording its "
+                       "payment (AddInvoicePayment)")
+    publish = req.flag("publish") or req.flag("publishandsendemail")
+    if publish and invoice.status != InvoiceStatus.DRAFT.value:
+        raise ApiError("Invoice must be in Draft status to be published")
+    status = _status_in(req.text("status")) if req.text("status") else None
+    _check_rates(req, invoice)
+    _edit_lines(req, invoice)
+    data: dict[str, Any] = {}
+    for param, field in (("paymentmethod", "payment_method"), ("notes", "notes")):
+        if req.has(param):
+            data[field] = req.text(param)
+    for param, field in (("date", "date"), ("duedate", "due_date")):
+        if req.text(param):
+            data[field] = req.date_value(param)
+    if status == InvoiceStatus.CANCELLED.value:
+        update_invoice(req.session, invoice.id, data)
+        cancel_invoice(req.session, invoice.id)
+    else:
+        if status is not None:
+            data["status"] = status
+        try:
+            update_invoice(req.session, invoice.id, data)
+        except ValidationFailed as exc:
+            if "status" in exc.errors:
+                raise ApiError(f"Invalid status {req.text('status')}: paid and refunded come "
+                               "from payments and refunds") from exc
+            raise
+    _apply_credit_change(req, invoice)
+    if publish:
+        publish_invoice(req.session, invoice.id)
+    return {"invoiceid": str(invoice.id)}
