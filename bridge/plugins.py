@@ -39,6 +39,7 @@ BUNDLED_PLUGINS: tuple[str, ...] = (
     "plugins.stripe",
     "plugins.offline",
     "compat.whmcs.api",
+    "compat.blesta.api",
 )
 
 KINDS: dict[str, tuple[str, type[Any]]] = {

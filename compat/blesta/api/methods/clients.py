@@ -1,0 +1,126 @@
+"""Clients (``clients``): create, get, getList, getListCount (the pattern for other models)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from bridge.models import Client, ClientGroup, Company, UserClient
+from bridge.services.clients import add_client
+
+from ..format import CLIENT_STATUS, stamp
+from ..registry import MethodCall, invalid, method
+
+PER_PAGE = 20  # Blesta.results_per_page
+STATUS_IN = {"active": ["active"], "inactive": ["inactive", "closed"], "fraud": ["fraud"]}
+
+
+def client_object(call: MethodCall, client: Client, *, settings: bool = True) -> dict[str, Any]:
+    """A client as ``clients/get`` returns it: client columns, primary contact, group, user."""
+    group = call.session.get(ClientGroup, client.group_id) if client.group_id else None
+    link = call.session.scalar(select(UserClient).where(
+        UserClient.client_id == client.id, UserClient.is_owner.is_(True)))
+    body: dict[str, Any] = {
+        "id": client.id, "id_format": "{num}", "id_value": client.id,
+        "user_id": link.user_id if link else None, "client_group_id": client.group_id,
+        "primary_account_id": None, "primary_account_type": None,
+        "status": CLIENT_STATUS.get(client.status, client.status),
+        "id_code": client.id_code or str(client.id), "contact_id": None,
+        "first_name": client.first_name, "last_name": client.last_name,
+        "company": client.company_name or None, "title": None, "email": client.email,
+        "address1": client.address1 or None, "address2": client.address2 or None,
+        "city": client.city or None, "state": client.state or None,
+        "zip": client.postcode or None, "country": client.country or None,
+        "group_name": group.name if group else None, "company_id": client.company_id or 1,
+        "username": client.email, "date_added": stamp(client.created_at),
+    }
+    if settings:
+        body["settings"] = {"default_currency": client.currency, "language": client.language or
+                            "en_us", "tax_id": client.tax_id,
+                            "tax_exempt": "true" if client.tax_exempt else "false",
+                            "autodebit": "false" if client.disable_auto_charge else "true"}
+    return body
+
+
+def _scoped(call: MethodCall) -> Any:
+    return select(Client).where(or_(Client.company_id == call.company_id,
+                                    Client.company_id.is_(None)))
+
+
+@method("clients", "get")
+def get(call: MethodCall) -> Any:
+    """One client, or false when it does not exist (in this company)."""
+    client = call.session.scalar(_scoped(call).where(Client.id == int(call.arg("client_id"))))
+    if client is None:
+        return False
+    return client_object(call, client, settings=bool(call.arg("get_settings", True)))
+
+
+def _filtered(call: MethodCall) -> Any:
+    query = _scoped(call)
+    status = call.arg("status")
+    if status:
+        query = query.where(Client.status.in_(STATUS_IN.get(str(status), [str(status)])))
+    filters = call.vars("filters")
+    if filters.get("client_group_id"):
+        query = query.where(Client.group_id == int(filters["client_group_id"]))
+    if filters.get("contact_email"):
+        query = query.where(Client.email.like(f"%{filters['contact_email']}%"))
+    if filters.get("contact_name"):
+        name = f"%{filters['contact_name']}%"
+        query = query.where(or_(Client.first_name.like(name), Client.last_name.like(name)))
+    return query
+
+
+@method("clients", "getList")
+def get_list(call: MethodCall) -> Any:
+    """One page (20 rows) of clients in the caller's company."""
+    page = max(int(call.arg("page", 1) or 1), 1)
+    rows = call.session.scalars(_filtered(call).order_by(Client.id)
+                                .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return [client_object(call, client, settings=False) for client in rows]
+
+
+@method("clients", "getListCount")
+def get_list_count(call: MethodCall) -> Any:
+    """How many clients ``getList`` pages through."""
+    query = _filtered(call)
+    return int(call.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+@method("clients", "create", status="partial",
+        notes="numbers[] and custom[] are not stored; username is the email")
+def create(call: MethodCall) -> Any:
+    """Create the user, client and primary contact in one call; returns the client object."""
+    vars_ = call.vars()
+    for field, text in (("first_name", "Please enter a first name."),
+                        ("last_name", "Please enter a last name."),
+                        ("email", "Please enter a valid email address.")):
+        if not str(vars_.get(field) or "").strip():
+            raise invalid(field, "empty" if field != "email" else "format", text)
+    raw_settings = vars_.get("settings")
+    settings: dict[str, Any] = raw_settings if isinstance(raw_settings, dict) else {}
+    data: dict[str, Any] = {
+        "first_name": vars_["first_name"], "last_name": vars_["last_name"],
+        "email": vars_["email"], "company_name": vars_.get("company") or "",
+        "address1": vars_.get("address1") or "", "address2": vars_.get("address2") or "",
+        "city": vars_.get("city") or "", "state": vars_.get("state") or "",
+        "postcode": vars_.get("zip") or "", "country": vars_.get("country") or "",
+    }
+    if call.session.get(Company, call.company_id) is not None:
+        data["company_id"] = call.company_id
+    if vars_.get("client_group_id"):
+        data["group_id"] = int(vars_["client_group_id"])
+    if settings.get("default_currency"):
+        data["currency"] = settings["default_currency"]
+    if vars_.get("new_password"):
+        if vars_.get("confirm_password") not in (None, vars_["new_password"]):
+            raise invalid("confirm_password", "matches", "The passwords do not match.")
+        data["password"] = vars_["new_password"]
+    client = add_client(call.session, data)
+    call.session.flush()
+    return client_object(call, client)
+
+
+__all__ = ["client_object"]
