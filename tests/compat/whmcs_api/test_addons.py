@@ -14,16 +14,8 @@ from bridge.services.lifecycle import add_service_addon
 
 
 @pytest.fixture
-def call(call, db):
-    """``call`` that ends the test session's transaction first and re-reads afterwards."""
-
-    def do(*args, **kwargs):
-        db.commit()
-        answer = call(*args, **kwargs)
-        db.expire_all()
-        return answer
-
-    return do
+def call(synced_call):
+    return synced_call  # the tests write through ``db`` too
 
 
 @pytest.fixture

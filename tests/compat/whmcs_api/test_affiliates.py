@@ -10,20 +10,8 @@ from sqlalchemy import func, select
 
 import bridge.models.affiliates  # noqa: F401  (tables in the test schema)
 import bridge.models.sso  # noqa: F401
-from bridge.context import Actor
 from bridge.models.affiliates import Affiliate
 from bridge.testing import make_client
-
-
-@pytest.fixture
-def seed(api_app):
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
 
 
 @pytest.fixture

@@ -12,24 +12,12 @@ from sqlalchemy import select
 
 import bridge.models.affiliates  # noqa: F401  (tables in the test schema)
 import bridge.models.sso  # noqa: F401
-from bridge.context import Actor
 from bridge.errors import PermissionDenied
 from bridge.models import Client, User
 from bridge.models.sso import AccessToken, OAuthCredential
 from bridge.services.access import add_user, link_user
 from bridge.services.sso import redeem_token, token_digest
 from bridge.testing import make_client, make_service
-
-
-@pytest.fixture
-def seed(api_app):
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
 
 
 def _legacy_user(session, email, stored_hash):

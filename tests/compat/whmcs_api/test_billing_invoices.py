@@ -7,10 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 import bridge.models.quotes  # noqa: F401  (tables in the test schema)
-from bridge.context import Actor
 from bridge.db import utcnow
 from bridge.models import Client, Invoice
 from bridge.services.credit import add_credit
@@ -18,18 +16,6 @@ from bridge.services.invoices import create_invoice
 from bridge.services.payments import apply_payment
 from bridge.services.tax_rules import add_tax_rule
 from bridge.testing import make_client
-
-
-@pytest.fixture
-def seed(api_app):
-    """``seed(fn)`` runs ``fn(session)`` in a committed transaction and returns its result."""
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
 
 
 @pytest.fixture
@@ -53,20 +39,14 @@ def read(seed, invoice_id):
     return seed(load)
 
 
-def ok(result):
-    status, body = result
-    assert status == 200 and body["result"] == "success", body
-    return body
-
-
 # -- CreateInvoice -------------------------------------------------------------------------------
 
 
 def test_create_invoice_from_numbered_items(call, seed, client_id):
-    body = ok(call("CreateInvoice", userid=client_id, paymentmethod="banktransfer",
+    body = call.ok("CreateInvoice", userid=client_id, paymentmethod="banktransfer",
                    date="2026-03-01", duedate="2026-03-15", notes="Thanks",
                    itemdescription1="Setup", itemamount1="40.00", itemtaxed1="0",
-                   itemdescription2="Hours", itemamount2="2.50", itemtaxed2="1"))
+                   itemdescription2="Hours", itemamount2="2.50", itemtaxed2="1")
     assert body == {"result": "success", "invoiceid": body["invoiceid"], "status": "Unpaid"}
     invoice = read(seed, int(body["invoiceid"]))
     assert (invoice.total, invoice.date, invoice.due_date, invoice.notes) == (
@@ -74,7 +54,7 @@ def test_create_invoice_from_numbered_items(call, seed, client_id):
     assert [(i.description, i.amount, i.taxed) for i in invoice.items] == [
         ("Setup", Decimal("40.00"), False), ("Hours", Decimal("2.50"), True)]
     # API lines are plain lines: WHMCS type ""
-    lines = ok(call("GetInvoice", invoiceid=invoice.id))["items"]["item"]
+    lines = call.ok("GetInvoice", invoiceid=invoice.id)["items"]["item"]
     assert [(line["type"], line["taxed"]) for line in lines] == [("", 0), ("", 1)]
 
 
@@ -92,17 +72,17 @@ def test_create_invoice_errors(call, client_id):
 
 
 def test_create_draft_and_zero_total_invoices(call, client_id):
-    assert ok(call("CreateInvoice", userid=client_id, draft=1, itemdescription1="x",
-                   itemamount1="5.00"))["status"] == "Draft"
+    assert call.ok("CreateInvoice", userid=client_id, draft=1, itemdescription1="x",
+                   itemamount1="5.00")["status"] == "Draft"
     # a zero-total invoice is settled at once
-    assert ok(call("CreateInvoice", userid=client_id, itemdescription1="Free",
-                   itemamount1="0.00"))["status"] == "Paid"
+    assert call.ok("CreateInvoice", userid=client_id, itemdescription1="Free",
+                   itemamount1="0.00")["status"] == "Paid"
 
 
 def test_create_invoice_auto_applies_credit(call, seed, client_id):
     seed(lambda s: add_credit(s, client_id, Decimal("15.00"), "Goodwill"))
-    body = ok(call("CreateInvoice", userid=client_id, autoapplycredit=1,
-                   itemdescription1="Work", itemamount1="10.00"))
+    body = call.ok("CreateInvoice", userid=client_id, autoapplycredit=1,
+                   itemdescription1="Work", itemamount1="10.00")
     assert body["status"] == "Paid"
     invoice = read(seed, int(body["invoiceid"]))
     assert invoice.credit_applied == Decimal("10.00")
@@ -111,8 +91,8 @@ def test_create_invoice_auto_applies_credit(call, seed, client_id):
 
 def test_taxrate_override_only_when_it_matches_the_rules(call, seed, client_id):
     seed(lambda s: add_tax_rule(s, "VAT", Decimal("20"), country="US"))
-    body = ok(call("CreateInvoice", userid=client_id, taxrate="20", itemdescription1="Work",
-                   itemamount1="10.00", itemtaxed1="1"))
+    body = call.ok("CreateInvoice", userid=client_id, taxrate="20", itemdescription1="Work",
+                   itemamount1="10.00", itemtaxed1="1")
     assert read(seed, int(body["invoiceid"])).total == Decimal("12.00")
     _, body = call("CreateInvoice", userid=client_id, taxrate="10", itemdescription1="Work",
                    itemamount1="10.00", itemtaxed1="1")
@@ -133,7 +113,7 @@ def test_get_invoice_maps_total_credit_and_balance(call, seed, client_id):
         apply_payment(s, invoice_id, Decimal("15.00"), gateway="banktransfer",
                       gateway_txn_id="TX-1")
     seed(pay_part)
-    body = ok(call("GetInvoice", invoiceid=invoice_id))
+    body = call.ok("GetInvoice", invoiceid=invoice_id)
     # core: total 50 gross, credit 10, paid 15 -> WHMCS total 40, balance 25
     assert (body["subtotal"], body["credit"], body["total"], body["balance"]) == (
         "50.00", "10.00", "40.00", "25.00")
@@ -150,7 +130,7 @@ def test_get_invoice_maps_total_credit_and_balance(call, seed, client_id):
 
 def test_get_invoice_without_transactions_answers_empty_string(call, seed, client_id):
     invoice_id = invoice_of(seed, client_id, "5.00")
-    assert ok(call("GetInvoice", invoiceid=invoice_id))["transactions"] == ""
+    assert call.ok("GetInvoice", invoiceid=invoice_id)["transactions"] == ""
     assert call("GetInvoice", invoiceid=999)[1] == {"result": "error",
                                                     "message": "Invoice ID Not Found"}
 
@@ -174,41 +154,33 @@ def test_get_invoices_filters_orders_and_pages(call, seed, client_id):
     dear = invoice_of(seed, client_id, "50.00")
     invoice_of(seed, other, "7.00")
     paid = invoice_of(seed, client_id, "0.00")
-    body = ok(call("GetInvoices", userid=client_id, orderby="total", order="desc"))
+    body = call.ok("GetInvoices", userid=client_id, orderby="total", order="desc")
     assert (body["totalresults"], body["numreturned"]) == (3, 3)
     rows = body["invoices"]["invoice"]
     assert [r["id"] for r in rows] == [dear, cheap, paid]
     assert rows[0]["firstname"] == "Ada" and rows[0]["currencycode"] == "USD"
     assert rows[0]["currencyprefix"] == "$" and rows[0]["total"] == "50.00"
-    body = ok(call("GetInvoices", status="Paid"))
+    body = call.ok("GetInvoices", status="Paid")
     assert [r["id"] for r in body["invoices"]["invoice"]] == [paid]
-    page = ok(call("GetInvoices", limitstart=1, limitnum=2))
+    page = call.ok("GetInvoices", limitstart=1, limitnum=2)
     assert (page["totalresults"], page["startnumber"], page["numreturned"]) == (4, 1, 2)
 
     def make_overdue(s):
         s.get(Invoice, cheap).date = yesterday - timedelta(days=5)
         s.get(Invoice, cheap).due_date = yesterday
     seed(make_overdue)
-    body = ok(call("GetInvoices", status="Overdue"))
+    body = call.ok("GetInvoices", status="Overdue")
     assert [r["id"] for r in body["invoices"]["invoice"]] == [cheap]
 
 
-def test_get_invoices_runs_a_bounded_number_of_queries(call, seed, api_app, client_id):
-    engine = api_app.extensions["bridge"].db.engine
+def test_get_invoices_runs_a_bounded_number_of_queries(call, seed, sql_log, client_id):
     counts = []
 
     def count_for(n):
         seed(lambda s: [create_invoice(s, make_client(s).id, [
             {"description": "x", "unit_amount": Decimal("1.00")}]) for _ in range(n)])
-        statements = []
-
-        def listen(*args):
-            statements.append(args[2])
-        event.listen(engine, "before_cursor_execute", listen)
-        try:
-            ok(call("GetInvoices", limitnum=25))
-        finally:
-            event.remove(engine, "before_cursor_execute", listen)
+        with sql_log() as statements:
+            call.ok("GetInvoices", limitnum=25)
         counts.append(len([s for s in statements if "invoices" in s.lower()]))
 
     count_for(2)
@@ -222,11 +194,11 @@ def test_get_invoices_runs_a_bounded_number_of_queries(call, seed, api_app, clie
 def test_update_invoice_lines(call, seed, client_id):
     invoice_id = invoice_of(seed, client_id, "10.00", "20.00", "30.00")
     first, second, third = (i.id for i in read(seed, invoice_id).items)
-    body = ok(call("UpdateInvoice", invoiceid=invoice_id,
+    body = call.ok("UpdateInvoice", invoiceid=invoice_id,
                    **{f"itemdescription[{first}]": "Changed", f"itemamount[{first}]": "11.00",
                       f"itemtaxed[{first}]": "0", "newitemdescription[0]": "New A",
                       "newitemamount[0]": "1.50", "newitemtaxed[0]": "0",
-                      "deletelineids[0]": second, "deletelineids[1]": third}))
+                      "deletelineids[0]": second, "deletelineids[1]": third})
     assert body == {"result": "success", "invoiceid": str(invoice_id)}
     invoice = read(seed, invoice_id)
     assert [(i.description, i.amount) for i in invoice.items] == [
@@ -245,18 +217,18 @@ def test_update_invoice_line_needs_all_three_values(call, seed, client_id):
 
 def test_update_invoice_fields_status_and_publish(call, seed, client_id):
     invoice_id = invoice_of(seed, client_id, "10.00", status="draft")
-    ok(call("UpdateInvoice", invoiceid=invoice_id, notes="Net 30", duedate="2030-01-31",
-            paymentmethod="mailin"))
+    call.ok("UpdateInvoice", invoiceid=invoice_id, notes="Net 30", duedate="2030-01-31",
+            paymentmethod="mailin")
     invoice = read(seed, invoice_id)
     assert (invoice.notes, invoice.due_date, invoice.payment_method) == (
         "Net 30", date(2030, 1, 31), "mailin")
-    ok(call("UpdateInvoice", invoiceid=invoice_id, publish=1))
+    call.ok("UpdateInvoice", invoiceid=invoice_id, publish=1)
     assert read(seed, invoice_id).status == "unpaid"
     _, body = call("UpdateInvoice", invoiceid=invoice_id, publish=1)
     assert body["message"] == "Invoice must be in Draft status to be published"
     _, body = call("UpdateInvoice", invoiceid=invoice_id, status="Nonsense")
     assert body["message"] == "Invalid status Nonsense"
-    ok(call("UpdateInvoice", invoiceid=invoice_id, status="Cancelled"))
+    call.ok("UpdateInvoice", invoiceid=invoice_id, status="Cancelled")
     assert read(seed, invoice_id).status == "cancelled"
 
 
@@ -272,8 +244,8 @@ def test_update_invoice_refusals(call, seed, client_id):
 def test_update_invoice_credit_applies_the_difference(call, seed, client_id):
     invoice_id = invoice_of(seed, client_id, "10.00")
     seed(lambda s: add_credit(s, client_id, Decimal("8.00"), "Goodwill"))
-    ok(call("UpdateInvoice", invoiceid=invoice_id, credit="6.00"))
+    call.ok("UpdateInvoice", invoiceid=invoice_id, credit="6.00")
     assert read(seed, invoice_id).credit_applied == Decimal("6.00")
     _, body = call("UpdateInvoice", invoiceid=invoice_id, credit="2.00")
     assert body["result"] == "error" and "lowered" in body["message"]
-    assert ok(call("GetInvoice", invoiceid=invoice_id))["total"] == "4.00"
+    assert call.ok("GetInvoice", invoiceid=invoice_id)["total"] == "4.00"

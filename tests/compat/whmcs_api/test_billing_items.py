@@ -9,40 +9,10 @@ import pytest
 from sqlalchemy import select
 
 import bridge.models.quotes  # noqa: F401  (tables in the test schema)
-from bridge.context import Actor
 from bridge.db import utcnow
 from bridge.errors import ValidationFailed
 from bridge.models import BillableItem, Invoice
 from bridge.services.billable_items import add_billable_item, invoice_due_billable_items
-from bridge.testing import make_client
-
-
-@pytest.fixture
-def seed(api_app):
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
-
-
-@pytest.fixture
-def client_id(seed):
-    return seed(lambda s: make_client(s).id)
-
-
-def ok(result):
-    status, body = result
-    assert status == 200 and body["result"] == "success", body
-    return body
-
-
-def error(result):
-    status, body = result
-    assert status == 200 and body["result"] == "error", body
-    return body["message"]
 
 
 def item(seed, item_id):
@@ -50,8 +20,8 @@ def item(seed, item_id):
 
 
 def test_add_billable_item(call, seed, client_id):
-    body = ok(call("AddBillableItem", clientid=client_id, description="Consulting",
-                   amount="10.00", unit="hours", quantity="4", invoiceaction="nextcron"))
+    body = call.ok("AddBillableItem", clientid=client_id, description="Consulting",
+                   amount="10.00", unit="hours", quantity="4", invoiceaction="nextcron")
     stored = item(seed, int(body["billableid"]))
     assert (stored.description, stored.quantity, stored.unit_amount, stored.invoice_action) == (
         "Consulting", Decimal(4), Decimal("2.50"), "next_cron")
@@ -59,9 +29,9 @@ def test_add_billable_item(call, seed, client_id):
 
 
 def test_add_recurring_billable_item(call, seed, client_id):
-    body = ok(call("AddBillableItem", clientid=client_id, description="Backup", amount="5",
+    body = call.ok("AddBillableItem", clientid=client_id, description="Backup", amount="5",
                    unit="quantity", invoiceaction="recur", recur="2", recurcycle="Weeks",
-                   recurfor="3", duedate="2026-01-01"))
+                   recurfor="3", duedate="2026-01-01")
     stored = item(seed, int(body["billableid"]))
     assert (stored.recur_cycle, stored.recur_for, stored.due_date) == (
         "2W", 3, date(2026, 1, 1))
@@ -79,7 +49,7 @@ def test_add_recurring_billable_item(call, seed, client_id):
 ])
 def test_add_billable_item_errors(call, client_id, params, message):
     base = {"clientid": client_id, "description": "x", "amount": "1.00", "unit": "hours"}
-    assert error(call("AddBillableItem", **{**base, **params})) == message
+    assert call.error("AddBillableItem", **{**base, **params}) == message
 
 
 def test_gen_invoices_invoices_what_is_due_once(call, seed, client_id):
@@ -94,13 +64,13 @@ def test_gen_invoices_invoices_what_is_due_once(call, seed, client_id):
                           invoice_action="due_date", due_date=today + timedelta(days=9))
         add_billable_item(s, client_id, description="Manual", unit_amount="1.00")
     seed(items)
-    body = ok(call("GenInvoices", clientid=client_id))
+    body = call.ok("GenInvoices", clientid=client_id)
     assert body["numcreated"] == 2  # one per due date: the "next cron" one and today's
     invoices = seed(lambda s: list(s.scalars(select(Invoice).order_by(Invoice.id))))
     assert body["latestinvoiceid"] == invoices[-1].id
     assert sorted(i.total for i in invoices) == [Decimal("3.00"), Decimal("7.00")]
-    assert ok(call("GenInvoices", clientid=client_id))["numcreated"] == 0
-    assert ok(call("GenInvoices")) == {"result": "success", "numcreated": 0}
+    assert call.ok("GenInvoices", clientid=client_id)["numcreated"] == 0
+    assert call.ok("GenInvoices") == {"result": "success", "numcreated": 0}
 
 
 def test_recurring_items_move_on_until_done(db, factories):
@@ -123,5 +93,5 @@ def test_recurring_items_move_on_until_done(db, factories):
 
 
 def test_gen_invoices_refuses_chosen_services_and_unknown_clients(call):
-    assert "automation" in error(call("GenInvoices", **{"serviceids[0]": "1"}))
-    assert error(call("GenInvoices", clientid=999)) == "Client ID Not Found"
+    assert "automation" in call.error("GenInvoices", **{"serviceids[0]": "1"})
+    assert call.error("GenInvoices", clientid=999) == "Client ID Not Found"

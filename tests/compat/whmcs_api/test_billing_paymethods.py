@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 import bridge.models.quotes  # noqa: F401  (tables in the test schema)
-from bridge.context import Actor
 from bridge.models import PayMethod
 from bridge.services.modules import save_module_settings
 from bridge.testing import make_client
-from hooks import GatewayModule, StoredMethod, hookimpl
+from hooks import GatewayModule, StoredMethod
 
 VISA = "4111111111111111"
 
@@ -31,56 +30,22 @@ class Vault(GatewayModule):
         return token != "tok_5556"
 
 
-class VaultPlugin:
-    @hookimpl
-    def register_gateway_modules(self):
-        return [Vault]
-
-
 @pytest.fixture
-def seed(api_app):
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
-
-
-@pytest.fixture
-def client_id(seed):
-    return seed(lambda s: make_client(s).id)
-
-
-@pytest.fixture
-def vault(seed, register_plugin):
-    register_plugin(VaultPlugin(), name="vault-plugin")
+def vault(seed, install_modules):
+    install_modules(Vault, name="vault-plugin")
     seed(lambda s: save_module_settings(s, "gateway", "vault", {}))
     seed(lambda s: save_module_settings(s, "gateway", "banktransfer",
                                         {"account_holder": "Example Ltd"}))
 
 
-def ok(result):
-    status, body = result
-    assert status == 200 and body["result"] == "success", body
-    return body
-
-
-def error(result):
-    status, body = result
-    assert status == 200 and body["result"] == "error", body
-    return body["message"]
-
-
 def methods(call, client_id, **params):
-    return ok(call("GetPayMethods", clientid=client_id, **params))["paymethods"]
+    return call.ok("GetPayMethods", clientid=client_id, **params)["paymethods"]
 
 
 def test_add_local_card_and_list_it(call, seed, client_id):
-    body = ok(call("AddPayMethod", clientid=client_id, type="CreditCard",
+    body = call.ok("AddPayMethod", clientid=client_id, type="CreditCard",
                    description="Office card", card_number=VISA, card_expiry="0430",
-                   card_start="0121", card_issue_number="2"))
+                   card_start="0121", card_issue_number="2")
     assert body == {"result": "success", "clientid": str(client_id),
                     "paymethodid": body["paymethodid"]}
     [row] = methods(call, client_id)
@@ -116,93 +81,93 @@ def test_add_local_card_and_list_it(call, seed, client_id):
      "Gateway is Required for RemoteCreditCard type"),
 ])
 def test_add_pay_method_errors(call, client_id, params, message):
-    assert error(call("AddPayMethod", **{"clientid": client_id, **params})) == message
+    assert call.error("AddPayMethod", **{"clientid": client_id, **params}) == message
 
 
 def test_bank_account_and_type_filter(call, client_id):
-    ok(call("AddPayMethod", clientid=client_id, card_number=VISA, card_expiry="0430"))
-    ok(call("AddPayMethod", clientid=client_id, type="BankAccount", bank_name="First Bank",
-            bank_code="110000000", bank_account="000123456789", bank_account_type="checking"))
+    call.ok("AddPayMethod", clientid=client_id, card_number=VISA, card_expiry="0430")
+    call.ok("AddPayMethod", clientid=client_id, type="BankAccount", bank_name="First Bank",
+            bank_code="110000000", bank_account="000123456789", bank_account_type="checking")
     [bank] = methods(call, client_id, type="BankAccount")
     assert (bank["type"], bank["bank_name"], bank["remote_token"]) == (
         "BankAccount", "First Bank", "")
     assert "card_last_four" not in bank
     assert [m["type"] for m in methods(call, client_id, type="CreditCard")] == ["CreditCard"]
-    assert error(call("GetPayMethods", clientid=client_id, type="Paypal")) == (
+    assert call.error("GetPayMethods", clientid=client_id, type="Paypal") == (
         "Invalid Pay Method Type. Should be 'BankAccount' or 'CreditCard'")
-    assert error(call("GetPayMethods", clientid=999)) == "Client Not Found"
-    assert error(call("GetPayMethods")) == "Client ID Is Required"
+    assert call.error("GetPayMethods", clientid=999) == "Client Not Found"
+    assert call.error("GetPayMethods") == "Client ID Is Required"
 
 
 def test_set_as_default_puts_the_method_first(call, client_id):
-    first = ok(call("AddPayMethod", clientid=client_id, card_number=VISA, card_expiry="0430"))
-    second = ok(call("AddPayMethod", clientid=client_id, card_number="5555555555554444",
-                     card_expiry="0531", set_as_default=1))
+    first = call.ok("AddPayMethod", clientid=client_id, card_number=VISA, card_expiry="0430")
+    second = call.ok("AddPayMethod", clientid=client_id, card_number="5555555555554444",
+                     card_expiry="0531", set_as_default=1)
     assert [m["id"] for m in methods(call, client_id)] == [
         int(second["paymethodid"]), int(first["paymethodid"])]
     assert methods(call, client_id)[0]["card_type"] == "MasterCard"
-    ok(call("UpdatePayMethod", clientid=client_id, paymethodid=first["paymethodid"],
-            set_as_default=1))
+    call.ok("UpdatePayMethod", clientid=client_id, paymethodid=first["paymethodid"],
+            set_as_default=1)
     assert methods(call, client_id)[0]["id"] == int(first["paymethodid"])
 
 
 def test_remote_card_through_a_gateway(call, client_id, vault):
-    body = ok(call("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
+    body = call.ok("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
                    gateway_module_name="vault", card_number=VISA, card_expiry="0131",
-                   description="Stored at vault"))
+                   description="Stored at vault")
     [row] = methods(call, client_id)
     assert (row["id"], row["type"], row["gateway_name"], row["remote_token"]) == (
         int(body["paymethodid"]), "RemoteCreditCard", "vault", "tok_1111")
     assert row["description"] == "Stored at vault"
-    assert error(call("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
+    assert call.error("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
                       gateway_module_name="nosuch", card_number=VISA,
-                      card_expiry="0131")) == (
+                      card_expiry="0131") == (
         "Invalid Gateway Module Name. Must be one of: banktransfer, vault")
-    assert error(call("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
+    assert call.error("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
                       gateway_module_name="banktransfer", card_number=VISA,
-                      card_expiry="0131")) == "Unsupported Gateway Type for Storage"
-    assert error(call("UpdatePayMethod", clientid=client_id, paymethodid=row["id"],
-                      card_number=VISA)) == "Unable to Update Card Number for Assisted Gateway"
-    assert error(call("UpdatePayMethod", clientid=client_id, paymethodid=row["id"],
-                      card_expiry="0232")) == "Unsupported Gateway Type for Update"
+                      card_expiry="0131") == "Unsupported Gateway Type for Storage"
+    assert call.error("UpdatePayMethod", clientid=client_id, paymethodid=row["id"],
+                      card_number=VISA) == "Unable to Update Card Number for Assisted Gateway"
+    assert call.error("UpdatePayMethod", clientid=client_id, paymethodid=row["id"],
+                      card_expiry="0232") == "Unsupported Gateway Type for Update"
 
 
 def test_update_local_card(call, seed, client_id):
     other = seed(lambda s: make_client(s).id)
-    method_id = ok(call("AddPayMethod", clientid=client_id, card_number=VISA,
-                        card_expiry="0430"))["paymethodid"]
-    assert ok(call("UpdatePayMethod", clientid=client_id, paymethodid=method_id,
-                   card_expiry="0632", card_number="5555555555554444")) == {
+    method_id = call.ok("AddPayMethod", clientid=client_id, card_number=VISA,
+                        card_expiry="0430")["paymethodid"]
+    assert call.ok("UpdatePayMethod", clientid=client_id, paymethodid=method_id,
+                   card_expiry="0632", card_number="5555555555554444") == {
         "result": "success", "paymethodid": method_id, "clientid": str(client_id)}
     [row] = methods(call, client_id)
     assert (row["expiry_date"], row["card_last_four"]) == ("06/32", "4444")
-    assert error(call("UpdatePayMethod", clientid=client_id, paymethodid=method_id)) == (
+    assert call.error("UpdatePayMethod", clientid=client_id, paymethodid=method_id) == (
         "No Details Provided for Update")
-    assert error(call("UpdatePayMethod", clientid=other, paymethodid=method_id,
-                      card_expiry="0130")) == "Pay Method does not belong to passed Client ID"
-    assert error(call("UpdatePayMethod", clientid=client_id, paymethodid=999,
-                      card_expiry="0130")) == "Invalid Pay Method ID"
-    assert error(call("UpdatePayMethod", clientid=client_id, paymethodid=method_id,
-                      card_expiry="1399")) == "Expiry Date is invalid"
-    assert error(call("UpdatePayMethod", paymethodid=method_id)) == "Client ID is Required"
-    assert error(call("UpdatePayMethod", clientid=client_id)) == "Pay Method ID is Required"
+    assert call.error("UpdatePayMethod", clientid=other, paymethodid=method_id,
+                      card_expiry="0130") == "Pay Method does not belong to passed Client ID"
+    assert call.error("UpdatePayMethod", clientid=client_id, paymethodid=999,
+                      card_expiry="0130") == "Invalid Pay Method ID"
+    assert call.error("UpdatePayMethod", clientid=client_id, paymethodid=method_id,
+                      card_expiry="1399") == "Expiry Date is invalid"
+    assert call.error("UpdatePayMethod", paymethodid=method_id) == "Client ID is Required"
+    assert call.error("UpdatePayMethod", clientid=client_id) == "Pay Method ID is Required"
 
 
 def test_delete_pay_methods(call, seed, client_id, vault):
-    local = ok(call("AddPayMethod", clientid=client_id, card_number=VISA,
-                    card_expiry="0430"))["paymethodid"]
-    assert ok(call("DeletePayMethod", clientid=client_id, paymethodid=local)) == {
+    local = call.ok("AddPayMethod", clientid=client_id, card_number=VISA,
+                    card_expiry="0430")["paymethodid"]
+    assert call.ok("DeletePayMethod", clientid=client_id, paymethodid=local) == {
         "result": "success", "paymethodid": local}
     assert methods(call, client_id) == []
-    assert error(call("DeletePayMethod", clientid=client_id, paymethodid=local)) == (
+    assert call.error("DeletePayMethod", clientid=client_id, paymethodid=local) == (
         "Invalid Pay Method ID")
-    stuck = ok(call("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
+    stuck = call.ok("AddPayMethod", clientid=client_id, type="RemoteCreditCard",
                     gateway_module_name="vault", card_number="4000056655665556",
-                    card_expiry="0131"))["paymethodid"]
-    message = error(call("DeletePayMethod", clientid=client_id, paymethodid=stuck,
-                         failonremotefailure=1))
+                    card_expiry="0131")["paymethodid"]
+    message = call.error("DeletePayMethod", clientid=client_id, paymethodid=stuck,
+                         failonremotefailure=1)
     assert message.startswith("Error Deleting Remote Pay Method:")
     assert len(methods(call, client_id)) == 1
-    ok(call("DeletePayMethod", clientid=client_id, paymethodid=stuck))
+    call.ok("DeletePayMethod", clientid=client_id, paymethodid=stuck)
     assert methods(call, client_id) == []
     assert seed(lambda s: s.get(PayMethod, int(stuck)).deleted_at) is not None

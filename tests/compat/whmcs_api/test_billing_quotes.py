@@ -8,10 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 import bridge.models.quotes  # noqa: F401  (tables in the test schema)
-from bridge.context import Actor, pending_events
+from bridge.context import pending_events
 from bridge.db import utcnow
 from bridge.errors import Conflict
 from bridge.models import Client, Invoice
@@ -28,31 +28,8 @@ def lineitems(*lines):
 
 
 @pytest.fixture
-def seed(api_app):
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
-
-
-@pytest.fixture
 def client_id(seed):
     return seed(lambda s: make_client(s, email="quote@example.com").id)
-
-
-def ok(result):
-    status, body = result
-    assert status == 200 and body["result"] == "success", body
-    return body
-
-
-def error(result):
-    status, body = result
-    assert status == 200 and body["result"] == "error", body
-    return body["message"]
 
 
 def load(seed, quote_id):
@@ -64,7 +41,7 @@ def load(seed, quote_id):
 
 
 def quote_row(call, quote_id):
-    return ok(call("GetQuotes", quoteid=quote_id))["quotes"]["quote"][0]
+    return call.ok("GetQuotes", quoteid=quote_id)["quotes"]["quote"][0]
 
 
 def new_quote(call, client_id, **extra):
@@ -74,7 +51,7 @@ def new_quote(call, client_id, **extra):
                    "taxable": True},
                   {"desc": "Hosting", "qty": 1, "up": "15.00", "discount": "0",
                    "taxable": False}), **extra}
-    return int(ok(call("CreateQuote", **params))["quoteid"])
+    return int(call.ok("CreateQuote", **params)["quoteid"])
 
 
 def test_create_quote_computes_lines_and_taxes(call, seed, client_id):
@@ -101,10 +78,10 @@ def test_create_quote_computes_lines_and_taxes(call, seed, client_id):
 
 
 def test_create_quote_with_bracket_line_items(call, seed, client_id):
-    body = ok(call("CreateQuote", subject="Offer", stage="On Hold", validuntil="2030-01-01",
+    body = call.ok("CreateQuote", subject="Offer", stage="On Hold", validuntil="2030-01-01",
                    userid=client_id, **{"lineitems[0][desc]": "Build",
                                         "lineitems[0][qty]": "3", "lineitems[0][up]": "5.00",
-                                        "lineitems[0][taxable]": "0"}))
+                                        "lineitems[0][taxable]": "0"})
     quote = load(seed, int(body["quoteid"]))
     assert (quote.stage, quote.total, quote.items[0].quantity) == (
         "on_hold", Decimal("15.00"), Decimal(3))
@@ -120,64 +97,64 @@ def test_create_quote_with_bracket_line_items(call, seed, client_id):
 ])
 def test_create_quote_errors(call, params, message):
     base = {"subject": "S", "stage": "Draft", "validuntil": "2030-01-01"}
-    assert error(call("CreateQuote", **{**base, **params})) == message
+    assert call.error("CreateQuote", **{**base, **params}) == message
 
 
 def test_prospect_quote(call, seed):
     eur = seed(lambda s: add_currency(s, "EUR", rate=Decimal("0.9")).id)
-    quote_id = int(ok(call("CreateQuote", subject="For a prospect", stage="Draft",
+    quote_id = int(call.ok("CreateQuote", subject="For a prospect", stage="Draft",
                            validuntil="2030-01-01", firstname="Pat", lastname="Prospect",
                            companyname="Prospect Ltd", country="DE", currency=eur,
                            lineitems=lineitems({"desc": "Audit", "qty": 1, "up": "99.00",
-                                                "taxable": False})))["quoteid"])
+                                                "taxable": False}))["quoteid"])
     row = quote_row(call, quote_id)
     assert (row["userid"], row["firstname"], row["currency"], row["total"]) == (
         "0", "Pat", str(eur), "99.00")
     assert seed(lambda s: s.query(Client).count()) == 0  # a prospect is not a client
     # no email yet: can't be sent; no client: can't be accepted
-    assert "email" in error(call("SendQuote", quoteid=quote_id))
-    assert "prospect" in error(call("AcceptQuote", quoteid=quote_id))
-    ok(call("UpdateQuote", quoteid=quote_id, email="pat@example.com"))
-    ok(call("SendQuote", quoteid=quote_id))
+    assert "email" in call.error("SendQuote", quoteid=quote_id)
+    assert "prospect" in call.error("AcceptQuote", quoteid=quote_id)
+    call.ok("UpdateQuote", quoteid=quote_id, email="pat@example.com")
+    call.ok("SendQuote", quoteid=quote_id)
     assert quote_row(call, quote_id)["stage"] == "Delivered"
 
 
 def test_update_quote_edits_and_adds_lines(call, seed, client_id):
     quote_id = new_quote(call, client_id)
     design = load(seed, quote_id).items[0].id
-    assert ok(call("UpdateQuote", quoteid=quote_id, subject="Website v2", stage="On Hold",
+    assert call.ok("UpdateQuote", quoteid=quote_id, subject="Website v2", stage="On Hold",
                    lineitems=lineitems({"id": design, "qty": 1, "discount": "0"},
                                        {"desc": "Logo", "qty": 1, "up": "50.00",
-                                        "taxable": False}))) == {"result": "success"}
+                                        "taxable": False})) == {"result": "success"}
     quote = load(seed, quote_id)
     assert (quote.subject, quote.stage) == ("Website v2", "on_hold")
     assert [(i.description, i.amount) for i in quote.items] == [
         ("Design", Decimal("100.00")), ("Hosting", Decimal("15.00")), ("Logo", Decimal("50.00"))]
     assert quote.total == Decimal("165.00")
-    assert error(call("UpdateQuote", quoteid=999)) == "Quote ID Not Found"
-    assert error(call("UpdateQuote", quoteid=quote_id, stage="Won")) == "Invalid Stage"
+    assert call.error("UpdateQuote", quoteid=999) == "Quote ID Not Found"
+    assert call.error("UpdateQuote", quoteid=quote_id, stage="Won") == "Invalid Stage"
 
 
 def test_send_quote(call, seed, client_id):
     quote_id = new_quote(call, client_id)
-    assert ok(call("SendQuote", quoteid=quote_id)) == {"result": "success"}
+    assert call.ok("SendQuote", quoteid=quote_id) == {"result": "success"}
     row = quote_row(call, quote_id)
     assert row["stage"] == "Delivered" and row["datesent"] != "0000-00-00"
-    assert error(call("SendQuote", quoteid=999)) == "Quote ID Not Found"
+    assert call.error("SendQuote", quoteid=999) == "Quote ID Not Found"
 
 
 def test_accept_quote_creates_the_invoice_once(call, seed, client_id):
     quote_id = new_quote(call, client_id)
-    body = ok(call("AcceptQuote", quoteid=quote_id))
+    body = call.ok("AcceptQuote", quoteid=quote_id)
     invoice = seed(lambda s: s.get(Invoice, int(body["invoiceid"])))
     assert (invoice.client_id, invoice.total, invoice.status) == (
         client_id, Decimal("195.00"), "unpaid")
     quote = load(seed, quote_id)
     assert (quote.stage, quote.invoice_id, quote.date_accepted) == (
         "accepted", invoice.id, utcnow().date())
-    assert "already accepted" in error(call("AcceptQuote", quoteid=quote_id))
-    message = error(call("UpdateQuote", quoteid=quote_id, lineitems=lineitems(
-        {"desc": "More", "qty": 1, "up": "1.00"})))
+    assert "already accepted" in call.error("AcceptQuote", quoteid=quote_id)
+    message = call.error("UpdateQuote", quoteid=quote_id, lineitems=lineitems(
+        {"desc": "More", "qty": 1, "up": "1.00"}))
     assert "invoice" in message
     lines = seed(lambda s: [(i.description, i.amount) for i in s.get(Invoice, invoice.id).items])
     assert lines == [("2 x Design (10% discount)", Decimal("180.00")),
@@ -186,33 +163,25 @@ def test_accept_quote_creates_the_invoice_once(call, seed, client_id):
 
 def test_delete_quote(call, seed, client_id):
     quote_id = new_quote(call, client_id)
-    assert ok(call("DeleteQuote", quoteid=quote_id)) == {"result": "success"}
-    assert ok(call("GetQuotes"))["totalresults"] == 0
-    assert error(call("DeleteQuote", quoteid=quote_id)) == "Quote ID Not Found"
+    assert call.ok("DeleteQuote", quoteid=quote_id) == {"result": "success"}
+    assert call.ok("GetQuotes")["totalresults"] == 0
+    assert call.error("DeleteQuote", quoteid=quote_id) == "Quote ID Not Found"
 
 
-def test_get_quotes_filters_and_pages(call, seed, client_id, api_app):
+def test_get_quotes_filters_and_pages(call, seed, client_id, sql_log):
     other = seed(lambda s: make_client(s).id)
     first = new_quote(call, client_id)
     new_quote(call, client_id, stage="Lost", subject="Other")
     new_quote(call, other)
-    assert ok(call("GetQuotes", userid=client_id))["totalresults"] == 2
-    assert [q["id"] for q in ok(call("GetQuotes", stage="Lost"))["quotes"]["quote"]] == [
+    assert call.ok("GetQuotes", userid=client_id)["totalresults"] == 2
+    assert [q["id"] for q in call.ok("GetQuotes", stage="Lost")["quotes"]["quote"]] == [
         str(first + 1)]
-    assert ok(call("GetQuotes", subject="Other"))["totalresults"] == 1
-    assert ok(call("GetQuotes", validuntil="2030-12-31"))["totalresults"] == 3
-    page = ok(call("GetQuotes", limitstart=1, limitnum=1))
+    assert call.ok("GetQuotes", subject="Other")["totalresults"] == 1
+    assert call.ok("GetQuotes", validuntil="2030-12-31")["totalresults"] == 3
+    page = call.ok("GetQuotes", limitstart=1, limitnum=1)
     assert (page["totalresults"], page["startnumber"], page["numreturned"]) == (3, 1, 1)
-    statements = []
-    engine = api_app.extensions["bridge"].db.engine
-
-    def listen(*args):
-        statements.append(args[2])
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        ok(call("GetQuotes"))
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+    with sql_log() as statements:
+        call.ok("GetQuotes")
     quote_statements = [s for s in statements if "quote" in s.lower()]
     assert len(quote_statements) == 3  # count, page, lines of every quote at once
 

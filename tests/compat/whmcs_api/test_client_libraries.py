@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import whmcspy
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 from whmcs_client import ApiClient, Configuration, DefaultApi
 from whmcs_client.exceptions import ApiException, ForbiddenException
@@ -54,7 +54,7 @@ from bridge.services.modules import add_server, add_server_group, save_module_se
 from bridge.services.orders import accept_order, place_order
 from bridge.services.pricing import set_prices
 from bridge.testing import ensure_currency
-from hooks import ActionResult, RegistrarModule, ServerModule, hookimpl
+from hooks import ActionResult, RegistrarModule, ServerModule
 
 # every model module (action groups add their own) is imported before the session's schema
 # template is built, so their tables exist in the test databases
@@ -70,6 +70,9 @@ LIBRARIES = ("whmcspy", "whmcs_client")
 PROFILE = {"firstname": "Grace", "lastname": "Hopper", "address1": "1 Navy Way",
            "city": "Arlington", "state": "VA", "postcode": "22201", "country": "US",
            "phonenumber": "+1.5550100"}
+
+# argon2 at its cheapest: nothing here depends on the hash cost
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 # -- test modules -------------------------------------------------------------------------------
@@ -129,16 +132,6 @@ class ScenarioRegistrar(RegistrarModule):
         return ActionResult.success()
 
 
-class ScenarioPlugin:
-    @hookimpl
-    def register_server_modules(self):
-        return [ScenarioPanel]
-
-    @hookimpl
-    def register_registrar_modules(self):
-        return [ScenarioRegistrar]
-
-
 # -- fixtures -----------------------------------------------------------------------------------
 
 class World:
@@ -185,26 +178,13 @@ class World:
             return fn(s)
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2 at its cheapest: nothing here depends on the hash cost."""
-    from argon2 import PasswordHasher
-
-    import bridge.security.passwords as passwords
-
-    monkeypatch.setattr(passwords, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
 @pytest.fixture
-def world(api_app, register_plugin) -> World:
+def world(api_app, install_modules, unsynced) -> World:
     ScenarioPanel.calls = []
     ScenarioRegistrar.calls = []
     ScenarioRegistrar.nameservers = {}
-    register_plugin(ScenarioPlugin(), name="scenario-plugin")
-    state = api_app.extensions["bridge"]
-    event.listen(state.db.engine, "connect", _no_fsync)
-    state.db.engine.dispose()
+    install_modules(ScenarioPanel, ScenarioRegistrar, name="scenario-plugin")
+    state = unsynced(api_app).extensions["bridge"]
     with state.transaction(Actor(source="test")) as s:
         ensure_currency(s)
         add_api_credential(s, TEN_NET[0], TEN_NET[1], allowed_ips=["10.0.0.0/8"])
@@ -226,10 +206,6 @@ def world(api_app, register_plugin) -> World:
         s.flush()
         ids = {"product": product.id, "group": group.id, "department": department.id}
     return World(api_app, ids)
-
-
-def _no_fsync(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.execute("PRAGMA synchronous=OFF")  # a throw-away database
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from sqlalchemy import select
 import bridge.models.affiliates  # noqa: F401  (tables in the test schema)
 import bridge.models.mail  # noqa: F401
 import bridge.models.sso  # noqa: F401
-from bridge.context import Actor
 from bridge.db import utcnow
 from bridge.models import (
     Client,
@@ -31,18 +30,6 @@ from compat.whmcs.api.params import encode_serialized_b64
 CLIENT = {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com",
           "address1": "1 Engine St", "city": "London", "state": "London",
           "postcode": "N1", "country": "GB", "phonenumber": "020 7000 0000"}
-
-
-@pytest.fixture
-def seed(api_app):
-    """``seed(fn)`` runs ``fn(session)`` in a committed transaction and returns its result."""
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
 
 
 @pytest.fixture
@@ -428,23 +415,12 @@ def test_clients_products_filters_and_paging(call, ada, seed):
     assert none["numreturned"] == 0 and none["products"] == {"product": []}
 
 
-def test_clients_products_statement_count_does_not_grow(call, ada, seed, api_app):
-    from sqlalchemy import event
-
-    engine = api_app.extensions["bridge"].db.engine
+def test_clients_products_statement_count_does_not_grow(call, ada, seed, sql_log):
     seed(lambda s: _full_service(s, ada))
-    counted: list[str] = []
-
-    def count(*args):
-        counted.append(args[2])
 
     def statements():
-        counted.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_log() as counted:
             assert call("GetClientsProducts", limitnum=25)[1]["result"] == "success"
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(counted)
 
     few = statements()

@@ -19,7 +19,7 @@ from bridge.services.domains import add_domain, register_domain
 from bridge.services.pricing import set_prices
 from bridge.services.settings import add_currency
 from bridge.testing import make_client
-from hooks import ActionResult, Availability, DomainState, RegistrarModule, hookimpl
+from hooks import ActionResult, Availability, DomainState, RegistrarModule
 
 
 class Registry(RegistrarModule):
@@ -92,19 +92,13 @@ class Minimal(RegistrarModule):
         return ActionResult.success()
 
 
-class RegistryPlugin:
-    @hookimpl
-    def register_registrar_modules(self):
-        return [Registry, Minimal]
-
-
 @pytest.fixture
-def shop(api_app, register_plugin):
+def shop(api_app, install_modules):
     """Plugin registered; .com served by "registry", .org by "minimal"; a client with a
     pending domain and an active one; ids by name."""
     Registry.calls = []
     Registry.mode = "ok"
-    register_plugin(RegistryPlugin(), name="registry-plugin")
+    install_modules(Registry, Minimal, name="registry-plugin")
     with api_app.extensions["bridge"].transaction(Actor(source="test")) as s:
         com = Tld(extension=".com", registrar="registry", dns_management=True)
         org = Tld(extension=".org", registrar="minimal")
@@ -123,14 +117,6 @@ def shop(api_app, register_plugin):
         register_domain(s, plain.id, registration_date=date(2025, 1, 10))
         return {"client": client.id, "pending": pending.id, "active": active.id,
                 "plain": plain.id, "com": com.id}
-
-
-@pytest.fixture
-def read(api_app):
-    def run(fn):
-        with api_app.extensions["bridge"].transaction(Actor(source="test")) as s:
-            return fn(s)
-    return run
 
 
 def test_register_by_name_then_refuse_a_second_time(call, shop, read):

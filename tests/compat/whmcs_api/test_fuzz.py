@@ -18,7 +18,6 @@ import importlib
 import json
 import logging
 import pkgutil
-import shutil
 import traceback
 import xml.etree.ElementTree as ET
 from decimal import Decimal
@@ -27,7 +26,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
 import bridge.models
@@ -352,7 +350,7 @@ REQUIRED = {name: set(required) for name, _group, required in CATALOGUE}
 # -- fixtures -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def fuzz_app(schema_template, tmp_path_factory):
+def fuzz_app(scratch_app):
     """One API app for the whole file (examples share its state, as callers of a real install
     do), with an admin credential and a few rows of everything (ids 1-2) for random small ids
     to hit. Built here rather than from the function-scoped ``api_app``: 162 apps cost more
@@ -360,19 +358,11 @@ def fuzz_app(schema_template, tmp_path_factory):
     from argon2 import PasswordHasher
 
     import bridge.security.passwords as passwords
-    from bridge import create_app
     from bridge.services.access import add_admin, add_api_credential
 
-    folder = tmp_path_factory.mktemp("whmcs-fuzz")
-    database = folder / "bridge.db"
-    shutil.copyfile(schema_template, database)
-    app = create_app({"instance_path": str(folder / "instance"),
-                      "database_url": f"sqlite:///{database}",
-                      "secret_key": "test-install-key-0123456789", "testing": True})
+    # a throw-away database: no fsync of every commit (most of this file's wall time)
+    app = scratch_app("whmcs-fuzz")
     state = app.extensions["bridge"]
-    # a throw-away database: skip the fsync of every commit (most of this file's wall time)
-    event.listen(state.db.engine, "connect", _no_fsync)
-    state.db.engine.dispose()
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     original, passwords._hasher = passwords._hasher, cheap
     try:
@@ -382,10 +372,6 @@ def fuzz_app(schema_template, tmp_path_factory):
     finally:
         passwords._hasher = original
         state.db.dispose()
-
-
-def _no_fsync(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.execute("PRAGMA synchronous=OFF")
 
 
 def _seed(s: Any, add_admin: Any, add_api_credential: Any) -> None:

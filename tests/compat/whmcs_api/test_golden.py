@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 import bridge.models
 import compat.whmcs.api.actions  # noqa: F401  (registers every action)
@@ -45,7 +44,7 @@ from bridge.services.promotions import add_promotion
 from bridge.services.registrar_ops import register_at_registrar
 from bridge.services.tickets import add_ticket_note, open_ticket, reply_ticket
 from bridge.testing import ensure_currency
-from hooks import ActionResult, RegistrarModule, ServerModule, hookimpl
+from hooks import ActionResult, RegistrarModule
 
 # every model module (action groups add their own) is imported before the session's schema
 # template is built, so their tables exist in the test databases
@@ -53,8 +52,8 @@ for _module in pkgutil.iter_modules(bridge.models.__path__):
     importlib.import_module(f"bridge.models.{_module.name}")
 
 
-IDENTIFIER = "whmcs-test-id"  # made by the api_app fixture (tests/compat/whmcs_api/conftest.py)
-SECRET = "whmcs-test-secret-0123"
+# argon2 at its cheapest: the shapes do not depend on the hash cost (about 10x faster)
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 # -- value checks -------------------------------------------------------------------------------
@@ -116,24 +115,12 @@ class Case:
 # -- test modules and the seeded world ----------------------------------------------------------
 
 
-class GoldenPanel(ServerModule):
-    name = "goldenpanel"
-    label = "Golden panel"
+def _golden_create(self, ctx):
+    return ActionResult.success(username=f"gold{ctx.service_id}", password="pw-Gold-1")
 
-    def create(self, ctx):
-        return ActionResult.success(username=f"gold{ctx.service_id}", password="pw-Gold-1")
 
-    def suspend(self, ctx, reason=""):
-        return ActionResult.success()
-
-    def unsuspend(self, ctx):
-        return ActionResult.success()
-
-    def terminate(self, ctx):
-        return ActionResult.success()
-
-    def change_password(self, ctx, new_password):
-        return ActionResult.success()
+def _golden_change_password(self, ctx, new_password):
+    return ActionResult.success()
 
 
 class GoldenRegistrar(RegistrarModule):
@@ -166,16 +153,6 @@ class GoldenRegistrar(RegistrarModule):
 
     def set_lock(self, ctx, locked):
         return ActionResult.success()
-
-
-class GoldenPlugin:
-    @hookimpl
-    def register_server_modules(self):
-        return [GoldenPanel]
-
-    @hookimpl
-    def register_registrar_modules(self):
-        return [GoldenRegistrar]
 
 
 class Golden:
@@ -278,35 +255,6 @@ def seed(app: Any) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2 at its cheapest: the shapes do not depend on the hash cost (about 10x faster)."""
-    from argon2 import PasswordHasher
-
-    import bridge.security.passwords as passwords
-
-    monkeypatch.setattr(passwords, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-@pytest.fixture
-def post(api_app) -> Callable[..., tuple[int, Any]]:
-    """``post(action, params, fmt)`` -> (status, JSON dict or XML text). Parameters travel as a
-    dict, so WHMCS names such as ``ip`` never meet a helper's keyword arguments."""
-    web = api_app.test_client()
-
-    def do(action: str, params: dict[str, Any], fmt: str = "json") -> tuple[int, Any]:
-        form = {"action": action, "responsetype": fmt, "identifier": IDENTIFIER,
-                "secret": SECRET, **{key: str(value) for key, value in params.items()}}
-        response = web.post("/includes/api.php", data=form,
-                            environ_base={"REMOTE_ADDR": "127.0.0.1"})
-        if fmt == "xml":
-            return response.status_code, response.get_data(as_text=True)
-        return response.status_code, response.get_json()
-
-    return do
-
-
 @pytest.fixture(scope="session")
 def golden_snapshot(tmp_path_factory) -> dict[str, Any]:
     """The seeded database file of the first golden test, reused by the others: ``seed`` is
@@ -319,11 +267,12 @@ def _database_file(app: Any) -> Path:
 
 
 @pytest.fixture
-def golden(api_app, register_plugin, post, golden_snapshot) -> Golden:
-    register_plugin(GoldenPlugin(), name="golden-plugin")
+def golden(api_app, install_modules, panel_class, unsynced, post, golden_snapshot) -> Golden:
+    install_modules(panel_class("goldenpanel", "Golden panel", create=_golden_create,
+                                change_password=_golden_change_password),
+                    GoldenRegistrar, name="golden-plugin")
     engine = api_app.extensions["bridge"].db.engine
-    event.listen(engine, "connect", _no_fsync)
-    engine.dispose()  # no connection may hold the file while it is copied
+    unsynced(api_app)  # it also disposes: no connection may hold the file while it is copied
     snapshot: Path = golden_snapshot["path"]
     if golden_snapshot["ids"] is None:
         ids = seed(api_app)
@@ -333,10 +282,6 @@ def golden(api_app, register_plugin, post, golden_snapshot) -> Golden:
     else:
         shutil.copyfile(snapshot, _database_file(api_app))
     return Golden(post, dict(golden_snapshot["ids"]))
-
-
-def _no_fsync(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.execute("PRAGMA synchronous=OFF")  # a throw-away database
 
 
 # -- the cases ----------------------------------------------------------------------------------

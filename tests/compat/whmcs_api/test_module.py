@@ -13,7 +13,7 @@ from bridge.errors import ModuleError
 from bridge.models import ModuleQueueItem, ModuleSetting, Server, ServerGroup, Service
 from bridge.security import SecretBox
 from bridge.services.modules import module_settings, save_module_settings
-from hooks import ActionResult, ServerModule, hookimpl
+from hooks import ActionResult, ServerModule
 
 TEST_SECRET = "test-install-key-0123456789"
 
@@ -59,30 +59,16 @@ class RecordingPanel(ServerModule):
         return self._answer("reboot")
 
 
-class PanelPlugin:
-    @hookimpl
-    def register_server_modules(self):
-        return [RecordingPanel]
+@pytest.fixture
+def call(synced_call):
+    return synced_call  # the tests write through ``db`` too
 
 
 @pytest.fixture
-def call(call, db):
-    """``call`` that ends the test session's transaction first and re-reads afterwards."""
-
-    def do(*args, **kwargs):
-        db.commit()
-        answer = call(*args, **kwargs)
-        db.expire_all()
-        return answer
-
-    return do
-
-
-@pytest.fixture
-def panel(call, register_plugin, db, factories):
+def panel(call, install_modules, db, factories):
     RecordingPanel.calls = []
     RecordingPanel.mode = "ok"
-    register_plugin(PanelPlugin(), name="recpanel-plugin")
+    install_modules(RecordingPanel, name="recpanel-plugin")
     group = ServerGroup(name="Panels")
     db.add(group)
     db.flush()

@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bridge.models import (
     ConfigOptionGroup,
@@ -28,21 +28,12 @@ from bridge.services.orders import accept_order, cancel_order, place_order
 from bridge.services.pricing import set_prices
 from bridge.services.promotions import add_promotion
 from compat.whmcs.api.params import encode_serialized_b64
-from hooks import ActionResult, ServerModule, hookimpl
+from hooks import ActionResult
 
 
 @pytest.fixture
-def call(call, db):
-    """``call`` that first ends the test session's transaction (SQLite would keep the API's
-    writer waiting on its read lock) and afterwards lets it read the API's changes."""
-
-    def do(*args, **kwargs):
-        db.commit()
-        answer = call(*args, **kwargs)
-        db.expire_all()
-        return answer
-
-    return do
+def call(synced_call):
+    return synced_call  # the tests write through ``db`` too
 
 
 @pytest.fixture
@@ -193,34 +184,15 @@ def test_accept_order_activates_and_refuses_twice(call, shop):
         "Order ID not found or Status not Pending")
 
 
-class RefusingPanel(ServerModule):
-    name = "refusingpanel"
-    label = "Refusing panel"
-    requires_server = False
-
-    def create(self, ctx):
-        return ActionResult.failure("Package gold does not exist on the panel")
-
-    def suspend(self, ctx, reason=""):
-        return ActionResult.success()
-
-    def unsuspend(self, ctx):
-        return ActionResult.success()
-
-    def terminate(self, ctx):
-        return ActionResult.success()
-
-
-class RefusingPlugin:
-    @hookimpl
-    def register_server_modules(self):
-        return [RefusingPanel]
+def refuse_creation(self, ctx):
+    return ActionResult.failure("Package gold does not exist on the panel")
 
 
 def test_accept_order_reports_the_module_message_and_keeps_the_failure(call, shop,
-                                                                        register_plugin,
-                                                                        factories):
-    register_plugin(RefusingPlugin(), name="refusing-plugin")
+                                                                        install_modules,
+                                                                        panel_class, factories):
+    install_modules(panel_class("refusingpanel", "Refusing panel", requires_server=False,
+                                create=refuse_creation), name="refusing-plugin")
     product = factories.product(module="refusingpanel")
     result = place_order(shop.db, shop.client.id, {"products": [{"product_id": product.id}],
                                                    "payment_method": "banktransfer"})
@@ -307,20 +279,10 @@ def test_get_orders_shape_filters_and_paging(call, shop):
     assert one["totalresults"] == 1
 
 
-def test_get_orders_runs_a_fixed_number_of_statements(call, shop, api_app):
-    engine = api_app.extensions["bridge"].db.engine
-    counted: list[str] = []
-
-    def count(*args):
-        counted.append(args[2])
-
+def test_get_orders_runs_a_fixed_number_of_statements(call, shop, sql_log):
     def statements() -> int:
-        counted.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_log() as counted:
             assert call("GetOrders")[1]["result"] == "success"
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(counted)
 
     _placed(shop)

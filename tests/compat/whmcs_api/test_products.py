@@ -6,26 +6,18 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bridge.models import Price, Product, ProductGroup
 from bridge.services.catalog import add_config_option, add_config_option_group, add_product
 from bridge.services.customfields import add_custom_field
 from bridge.services.settings import add_currency
-from hooks import ActionResult, ConfigField, ServerModule, hookimpl
+from hooks import ConfigField
 
 
 @pytest.fixture
-def call(call, db):
-    """``call`` that ends the test session's transaction first and re-reads afterwards."""
-
-    def do(*args, **kwargs):
-        db.commit()
-        answer = call(*args, **kwargs)
-        db.expire_all()
-        return answer
-
-    return do
+def call(synced_call):
+    return synced_call  # the tests write through ``db`` too
 
 
 @pytest.fixture
@@ -103,21 +95,11 @@ def test_get_products_filters_and_one_time_price(call, catalog):
     assert call("GetProducts", pid="abc")[1]["result"] == "error"
 
 
-def test_get_products_runs_a_fixed_number_of_statements(call, catalog, api_app, db):
-    engine = api_app.extensions["bridge"].db.engine
-    seen: list[str] = []
-
-    def count(*args):
-        seen.append(args[2])
-
+def test_get_products_runs_a_fixed_number_of_statements(call, catalog, sql_log, db):
     def statements() -> int:
         db.commit()
-        seen.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_log() as seen:
             assert call("GetProducts")[1]["result"] == "success"
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(seen)
 
     statements()
@@ -155,32 +137,11 @@ def test_add_product_with_pricing(call, catalog, db):
     assert listed["pricing"]["USD"]["quarterly"] == "-1.00"
 
 
-class NamedPanel(ServerModule):
-    name = "namedpanel"
-    label = "Named panel"
-    config_fields = (ConfigField("package", "Package"), ConfigField("quota", "Quota"))
-
-    def create(self, ctx):
-        return ActionResult.success()
-
-    def suspend(self, ctx, reason=""):
-        return ActionResult.success()
-
-    def unsuspend(self, ctx):
-        return ActionResult.success()
-
-    def terminate(self, ctx):
-        return ActionResult.success()
-
-
-class NamedPlugin:
-    @hookimpl
-    def register_server_modules(self):
-        return [NamedPanel]
-
-
-def test_add_product_maps_configoptions_onto_module_fields(call, catalog, db, register_plugin):
-    register_plugin(NamedPlugin(), name="named-plugin")
+def test_add_product_maps_configoptions_onto_module_fields(call, catalog, db, install_modules,
+                                                          panel_class):
+    fields = (ConfigField("package", "Package"), ConfigField("quota", "Quota"))
+    install_modules(panel_class("namedpanel", "Named panel", config_fields=fields),
+                    name="named-plugin")
     _, body = call("AddProduct", name="Mod", gid=catalog["group"], module="namedpanel",
                    configoption1="gold", configoption2="10", configoption3="extra")
     product = db.get(Product, body["pid"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import shutil
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -66,28 +65,15 @@ CASES: dict[str, tuple[dict[str, str], dict[str, str], str, int, int]] = {
 
 
 @pytest.fixture(scope="module")
-def counted_app(schema_template, tmp_path_factory) -> Iterator[tuple[Any, dict[str, int]]]:
+def counted_app(scratch_app) -> Iterator[tuple[Any, dict[str, int]]]:
     """One app with the 30-client dataset (module scope: building it costs more than the
     calls); yields the app and the ids of the two product groups."""
-    from bridge import create_app
-
-    folder = tmp_path_factory.mktemp("whmcs-counts")
-    database = folder / "bridge.db"
-    shutil.copyfile(schema_template, database)
-    app = create_app({"instance_path": str(folder / "instance"),
-                      "database_url": f"sqlite:///{database}",
-                      "secret_key": "test-install-key-0123456789", "testing": True})
+    app = scratch_app("whmcs-counts")
     state = app.extensions["bridge"]
-    event.listen(state.db.engine, "connect", _no_fsync)
-    state.db.engine.dispose()
     with state.transaction(Actor(source="test")) as s:
         groups = _seed(s)
     yield app, groups
     state.db.dispose()
-
-
-def _no_fsync(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.execute("PRAGMA synchronous=OFF")  # a throw-away database
 
 
 def _seed(s: Any) -> dict[str, int]:

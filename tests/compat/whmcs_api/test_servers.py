@@ -7,53 +7,25 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bridge.models import ModuleQueueItem, Server
-from hooks import ActionResult, ServerModule, hookimpl
+from hooks import ActionResult
 
 
-class PingPanel(ServerModule):
-    name = "pingpanel"
-    label = "Ping panel"
-
-    def test_connection(self, server):
-        if server.hostname == "down.test":
-            return ActionResult.failure("no route to host")
-        return ActionResult.success()
-
-    def create(self, ctx):
-        return ActionResult.success()
-
-    def suspend(self, ctx, reason=""):
-        return ActionResult.success()
-
-    def unsuspend(self, ctx):
-        return ActionResult.success()
-
-    def terminate(self, ctx):
-        return ActionResult.success()
-
-
-class PingPlugin:
-    @hookimpl
-    def register_server_modules(self):
-        return [PingPanel]
+def ping(self, server):
+    """Ping panel's connection test: the host "down.test" does not answer."""
+    if server.hostname == "down.test":
+        return ActionResult.failure("no route to host")
+    return ActionResult.success()
 
 
 @pytest.fixture
-def call(call, db):
-    """``call`` that ends the test session's transaction first and re-reads afterwards."""
-
-    def do(*args, **kwargs):
-        db.commit()
-        answer = call(*args, **kwargs)
-        db.expire_all()
-        return answer
-
-    return do
+def call(synced_call):
+    return synced_call  # the tests write through ``db`` too
 
 
 @pytest.fixture
-def servers(call, db, factories, register_plugin):
-    register_plugin(PingPlugin(), name="ping-plugin")
+def servers(call, db, factories, install_modules, panel_class):
+    install_modules(panel_class("pingpanel", "Ping panel", test_connection=ping),
+                    name="ping-plugin")
     up = Server(name="alpha", module="pingpanel", hostname="up.test", ip_address="192.0.2.1",
                 max_accounts=4)
     down = Server(name="beta", module="pingpanel", hostname="down.test")

@@ -43,15 +43,6 @@ def desk(api_app):
                 "contact": contact.id, "service": service.id}
 
 
-@pytest.fixture
-def read(api_app):
-    """Run ``fn(session)`` in a fresh transaction and return its result."""
-    def run(fn):
-        with api_app.extensions["bridge"].transaction(Actor(source="test")) as s:
-            return fn(s)
-    return run
-
-
 def _open(call, desk, **extra):
     params = {"deptid": desk["dept"], "subject": "Down", "message": "It is broken",
               "clientid": desk["client"], **extra}

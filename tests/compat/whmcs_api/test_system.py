@@ -12,7 +12,6 @@ from sqlalchemy import select
 import bridge.models.blocklists  # noqa: F401  (tables in the schema template)
 import bridge.models.content  # noqa: F401
 import bridge.models.mail  # noqa: F401
-from bridge.context import Actor
 from bridge.db import utcnow
 from bridge.models import (
     ActivityLog,
@@ -36,33 +35,23 @@ from compat.whmcs.api.render import API_VERSION
 from hooks import hookimpl
 
 IDENTIFIER = "whmcs-test-id"  # the credential tests/compat/whmcs_api/conftest.py creates
-SECRET = "whmcs-test-secret-0123"
 
 
-@pytest.fixture
-def run(api_app):
-    """Run ``fn(session)`` in a committed transaction and return its result."""
-    def do(fn):
-        with api_app.extensions["bridge"].transaction(Actor(source="test")) as s:
-            return fn(s)
-    return do
-
-
-def test_configuration_values_map_onto_core_settings(call, run):
+def test_configuration_values_map_onto_core_settings(call, seed):
     assert call("GetConfigurationValue", setting="TicketMask")[1] == {
         "result": "success", "setting": "TicketMask", "value": "%A%A%A-%n%n%n%n%n%n"}
     assert call("SetConfigurationValue", setting="TaxType", value="Inclusive")[1] == {
         "result": "success", "value_changed": "true"}
-    assert run(lambda s: get_setting(s, "tax.inclusive")) == "1"
+    assert seed(lambda s: get_setting(s, "tax.inclusive")) == "1"
     assert call("GetConfigurationValue", setting="TaxType")[1]["value"] == "Inclusive"
     call("SetConfigurationValue", setting="TaxEnabled", value="")
-    assert run(lambda s: get_setting(s, "tax.enabled")) == "0"
+    assert seed(lambda s: get_setting(s, "tax.enabled")) == "0"
     assert call("GetConfigurationValue", setting="TaxEnabled")[1]["value"] == ""
     assert call("SetConfigurationValue", setting="SystemURL",
                 value="https://billing.example.com/")[1]["value_changed"] == "true"
     assert call("SetConfigurationValue", setting="SystemURL",
                 value="https://billing.example.com/")[1]["value_changed"] == "false"
-    assert run(lambda s: get_setting(s, "SystemURL")) == "https://billing.example.com/"
+    assert seed(lambda s: get_setting(s, "SystemURL")) == "https://billing.example.com/"
     assert call("GetConfigurationValue", setting="Version")[1]["value"].startswith(API_VERSION)
 
 
@@ -88,8 +77,8 @@ def test_encrypt_decrypt_round_trip(call):
     assert call("EncryptPassword")[1]["message"] == "password2 is required"
 
 
-def test_activity_log_filters_and_shape(call, run):
-    client = run(lambda s: make_client(s, email="ada@example.com").id)
+def test_activity_log_filters_and_shape(call, seed):
+    client = seed(lambda s: make_client(s, email="ada@example.com").id)
     assert call("LogActivity", description="Ran a report", clientid=client) == (
         200, {"result": "success"})
     assert call("LogActivity", description="x", clientid=999)[1]["message"] == (
@@ -104,19 +93,19 @@ def test_activity_log_filters_and_shape(call, run):
     assert call("GetActivityLog", date=today, description="report")[1]["totalresults"] == 1
     assert call("GetActivityLog", date="01/01/2001")[1]["totalresults"] == 0
     assert call("GetActivityLog", user="ada@example.com")[1]["totalresults"] == 1
-    run(lambda s: set_setting(s, "DateFormat", "YYYY/MM/DD"))
+    seed(lambda s: set_setting(s, "DateFormat", "YYYY/MM/DD"))
     assert call("GetActivityLog", date=utcnow().strftime("%Y/%m/%d"),
                 description="report")[1]["totalresults"] == 1
     _, page = call("GetActivityLog", limitnum=1, limitstart=1)
     assert page["startnumber"] == 1 and len(page["activity"]["entry"]) == 1
 
 
-def test_automation_log_counts_cron_entries(call, run):
-    def seed(s):
+def test_automation_log_counts_cron_entries(call, seed):
+    def populate(s):
         for action in ("invoices.created", "invoices.created", "services.suspended"):
             s.add(ActivityLog(source="cron", action=action, description=action))
         s.add(ActivityLog(source="api:whmcs", action="invoices.created"))
-    run(seed)
+    seed(populate)
     _, body = call("GetAutomationLog")
     day = utcnow().date().isoformat()
     assert body["statistics"] == {day: {"invoices": 2, "services": 1}}
@@ -125,9 +114,9 @@ def test_automation_log_counts_cron_entries(call, run):
     assert only["statistics"] == {day: {"services": 1}}
 
 
-def test_currencies_and_payment_methods(call, run):
-    run(lambda s: add_currency(s, "EUR", prefix="€", suffix=" EUR", rate=Decimal("0.91"),
-                               format=3))
+def test_currencies_and_payment_methods(call, seed):
+    seed(lambda s: add_currency(s, "EUR", prefix="€", suffix=" EUR", rate=Decimal("0.91"),
+                                format=3))
     _, body = call("GetCurrencies")
     assert body["totalresults"] == 2
     assert body["currencies"]["currency"][1] == {"id": 2, "code": "EUR", "prefix": "€",
@@ -135,14 +124,14 @@ def test_currencies_and_payment_methods(call, run):
                                                  "rate": "0.91000"}
     assert call("GetPaymentMethods")[1] == {"result": "success", "totalresults": 0,
                                             "paymentmethods": {"paymentmethod": []}}
-    run(lambda s: save_module_settings(s, "gateway", "banktransfer",
-                                       {"account_holder": "Example Ltd"},
-                                       display_name="Bank Transfer"))
+    seed(lambda s: save_module_settings(s, "gateway", "banktransfer",
+                                        {"account_holder": "Example Ltd"},
+                                        display_name="Bank Transfer"))
     assert call("GetPaymentMethods")[1]["paymentmethods"]["paymentmethod"] == [
         {"module": "banktransfer", "displayname": "Bank Transfer"}]
 
 
-def test_whmcs_details_and_admin_details(call, run):
+def test_whmcs_details_and_admin_details(call, seed):
     assert call("WhmcsDetails")[1] == {"result": "success", "whmcs": {
         "version": API_VERSION, "canonicalversion": f"{API_VERSION}-release.1"}}
 
@@ -153,7 +142,7 @@ def test_whmcs_details_and_admin_details(call, run):
         admin = s.get(Admin, 1)
         admin.role_id, admin.support_department_ids = role.id, [1, 2]
         admin.first_name, admin.last_name, admin.signature = "Demo", "Admin", "-- Demo"
-    run(setup)
+    seed(setup)
     _, body = call("GetAdminDetails")
     assert (body["adminid"], body["name"], body["signature"], body["departments"]) == (
         "1", "Demo Admin", "-- Demo", ",1,2,")
@@ -162,10 +151,10 @@ def test_whmcs_details_and_admin_details(call, run):
     no_admin = {"identifier": "remote-id", "secret": "remote-secret-01234"}
     assert call("GetAdminDetails", auth=no_admin, ip="10.9.8.7")[1]["result"] == "error"
     assert call("UpdateAdminNotes", notes="Remember the milk") == (200, {"result": "success"})
-    assert run(lambda s: s.get(Admin, 1).notes) == "Remember the milk"
+    assert seed(lambda s: s.get(Admin, 1).notes) == "Remember the milk"
 
 
-def test_admin_users_and_staff_online(call, run, api_app):
+def test_admin_users_and_staff_online(call, seed, api_app):
     from bridge.services.access import add_admin
 
     def setup(s):
@@ -174,7 +163,7 @@ def test_admin_users_and_staff_online(call, run, api_app):
         off = add_admin(s, "gone", "pass-word-12", email="gone@example.com")
         off.disabled = True
         s.get(Admin, 1).last_login_at = utcnow() - timedelta(minutes=5)
-    run(setup)
+    seed(setup)
     _, body = call("GetAdminUsers")
     assert body["count"] == 2 and [u["username"] for u in body["admin_users"]] == [
         "apiadmin", "georgina"]
@@ -186,20 +175,20 @@ def test_admin_users_and_staff_online(call, run, api_app):
     assert online["staffonline"]["staff"][0]["adminusername"] == "apiadmin"
 
 
-def test_todo_items(call, run):
-    def seed(s):
+def test_todo_items(call, seed):
+    def populate(s):
         late = add_todo_item(s, "Renew SSL", admin_id=1,
                              due_date=utcnow() - timedelta(days=1))
         add_todo_item(s, "Write docs")
         return late.id
-    late = run(seed)
+    late = seed(populate)
     _, statuses = call("GetToDoItemStatuses")
     by_type = {row["type"]: row for row in statuses["todoitemstatuses"]["status"]}
     assert by_type["New"] == {"type": "New", "count": 2, "overdue": 1}
     assert by_type["Completed"]["count"] == 0
     assert call("UpdateToDoItem", itemid=late, adminid=1, status="Completed",
                 duedate="2030-01-01") == (200, {"result": "success", "itemid": str(late)})
-    item = run(lambda s: s.get(TodoItem, late))
+    item = seed(lambda s: s.get(TodoItem, late))
     assert (item.status, item.completed_at is not None, item.due_date.year) == (
         "done", True, 2030)
     _, open_items = call("GetToDoItems", status="Incomplete")
@@ -212,31 +201,28 @@ def test_todo_items(call, run):
     assert call("UpdateToDoItem", itemid=late, adminid=1, status="Nope")[1]["result"] == "error"
 
 
-def test_add_banned_ip(api_app, run):
-    """AddBannedIp's ``ip`` clashes with the call fixture's own ``ip``: post directly."""
-    web = api_app.test_client()
+def test_add_banned_ip(post, seed):
+    """AddBannedIp's ``ip`` clashes with the call fixture's own ``ip``: post a dict."""
 
-    def post(**params):
-        form = {"action": "AddBannedIp", "responsetype": "json", "identifier": IDENTIFIER,
-                "secret": SECRET, **params}
-        return web.post("/includes/api.php", data=form).get_json()
+    def add_ban(**params):
+        return post("AddBannedIp", params)[1]
 
-    body = post(ip="203.0.113.9", reason="Abuse", days="3")
+    body = add_ban(ip="203.0.113.9", reason="Abuse", days="3")
     assert body["result"] == "success" and body["banid"].isdigit()
-    ban = run(lambda s: s.get(BannedIp, int(body["banid"])))
+    ban = seed(lambda s: s.get(BannedIp, int(body["banid"])))
     assert ban.expires_at - utcnow() > timedelta(days=2, hours=23)
-    assert run(lambda s: is_ip_banned(s, "203.0.113.9"))
-    assert post(ip="999.1.1.1", reason="x", days="1")["result"] == "error"
-    assert post(ip="203.0.113.11", reason="x", days="99999999")["message"] == (
+    assert seed(lambda s: is_ip_banned(s, "203.0.113.9"))
+    assert add_ban(ip="999.1.1.1", reason="x", days="1")["result"] == "error"
+    assert add_ban(ip="203.0.113.11", reason="x", days="99999999")["message"] == (
         "days must be 0 (permanent) to 36500")
-    permanent = post(ip="203.0.113.12", reason="x", days="0")
-    assert run(lambda s: s.get(BannedIp, int(permanent["banid"])).expires_at) is None
-    assert post(ip="203.0.113.10", reason="x", expires="2030-01-01 00:00:00")["result"] == (
+    permanent = add_ban(ip="203.0.113.12", reason="x", days="0")
+    assert seed(lambda s: s.get(BannedIp, int(permanent["banid"])).expires_at) is None
+    assert add_ban(ip="203.0.113.10", reason="x", expires="2030-01-01 00:00:00")["result"] == (
         "success")
 
 
-def test_get_stats(call, run):
-    def seed(s):
+def test_get_stats(call, seed):
+    def populate(s):
         s.get(Admin, 1).last_login_at = utcnow()
         client = make_client(s)
         today = utcnow()
@@ -254,7 +240,7 @@ def test_get_stats(call, run):
                         "message": "m"})
         currency = s.scalar(select(Currency))
         currency.suffix, currency.format = " USD", 2
-    run(seed)
+    seed(populate)
     _, body = call("GetStats", timeline_days=2)
     assert (body["income_today"], body["income_alltime"]) == ("$1,234.00 USD", "$1,230.00 USD")
     assert (body["orders_pending"], body["orders_today_total"], body["orders_today_fraud"],
@@ -269,8 +255,8 @@ def test_get_stats(call, run):
     assert call("GetStats")[1]["timeline_data"] == {}
 
 
-def test_email_templates_and_send_email(call, run):
-    def seed(s):
+def test_email_templates_and_send_email(call, seed):
+    def populate(s):
         client = make_client(s, first_name="Ada", email="ada@example.com")
         add_email_template(s, "general", "Welcome", "Hi {$client_first_name}",
                            "Welcome {$client_name} to {$company_name} {$extra}", custom=False)
@@ -278,14 +264,14 @@ def test_email_templates_and_send_email(call, run):
         add_email_template(s, "admin", "Staff Alert", "Alert", "Ticket {$ticket}")
         set_setting(s, "CompanyName", "Example Ltd")
         return client.id
-    client = run(seed)
+    client = seed(populate)
     _, templates = call("GetEmailTemplates", type="general")
     assert [t["name"] for t in templates["emailtemplates"]["emailtemplate"]] == ["Old",
                                                                                  "Welcome"]
     assert templates["emailtemplates"]["emailtemplate"][1]["custom"] == "0"
     assert call("SendEmail", messagename="Welcome", id=client,
                 **{"customvars[extra]": "today"}) == (200, {"result": "success"})
-    message = run(lambda s: s.scalar(select(OutboxMessage)))
+    message = seed(lambda s: s.scalar(select(OutboxMessage)))
     assert (message.recipients, message.subject, message.status) == (
         ["ada@example.com"], "Hi Ada", "queued")
     assert message.body.startswith("Welcome Ada Client")
@@ -307,8 +293,8 @@ def test_email_templates_and_send_email(call, run):
                 id=client)[1]["result"] == "success"
     assert call("SendAdminEmail", messagename="Staff Alert",
                 **{"mergefields[ticket]": "#42"})[1] == {"result": "success"}
-    staff = run(lambda s: s.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
-                .first())
+    staff = seed(lambda s: s.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+                 .first())
     assert (staff.recipients, staff.body) == (["admin@example.com"], "Ticket #42")
     assert call("SendAdminEmail", messagename="Nope")[1]["message"] == "Email Template not found"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy import event
 
 import bridge.models.blocklists  # noqa: F401  (tables in the schema template)
 import bridge.models.content  # noqa: F401
@@ -187,20 +186,10 @@ def test_predefined_categories_and_replies(call, api_app):
     assert call("GetTicketPredefinedReplies")[1]["totalresults"] == 2
 
 
-def test_get_tickets_runs_a_fixed_number_of_statements(call, world, api_app):
-    engine = api_app.extensions["bridge"].db.engine
-    counted: list[str] = []
-
-    def count(*args):
-        counted.append(args[2])
-
+def test_get_tickets_runs_a_fixed_number_of_statements(call, world, api_app, sql_log):
     def statements() -> int:
-        counted.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with sql_log() as counted:
             assert call("GetTickets")[1]["result"] == "success"
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(counted)
 
     statements()  # warm up: the first call of a credential also records its use

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 import bridge.models.affiliates  # noqa: F401  (tables in the test schema)
 import bridge.models.sso  # noqa: F401
-from bridge.context import Actor
 from bridge.models import User, UserClient
 from bridge.models.sso import AccessToken
 from bridge.services.login_users import accept_invite
@@ -20,17 +19,6 @@ CLIENT = {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com"
           "postcode": "N1", "country": "GB", "phonenumber": "+44.2070000000"}
 USER = {"firstname": "Grace", "lastname": "Hopper", "email": "grace@example.com",
         "password2": "cobol-1959"}
-
-
-@pytest.fixture
-def seed(api_app):
-    state = api_app.extensions["bridge"]
-
-    def run(fn):
-        with state.transaction(Actor(source="test")) as session:
-            return fn(session)
-
-    return run
 
 
 @pytest.fixture
