@@ -29,7 +29,9 @@ def call(blesta_app):
     web = blesta_app.test_client()
 
     def do(verb: str, path: str, *, fmt: str = "json", auth: str | None = "header",
-           user: str = USER, key: str = KEY, json_body: bool = False, **params: Any):
+           user: str = USER, key: str = KEY, json_body: bool = False,
+           params: dict[str, Any] | None = None, **more: Any):
+        params = {**(params or {}), **more}  # params= carries names like "key" or "user"
         headers = {}
         if auth == "header":
             headers = {"BLESTA-API-USER": user, "BLESTA-API-KEY": key}

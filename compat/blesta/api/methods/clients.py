@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 
 from bridge.models import Client, ClientGroup, Company, UserClient
 from bridge.services.clients import add_client
+from compat.whmcs.api.params import as_bool
 
 from ..format import CLIENT_STATUS, stamp
 from ..registry import MethodCall, invalid, method
@@ -54,7 +55,7 @@ def get(call: MethodCall) -> Any:
     client = call.session.scalar(_scoped(call).where(Client.id == int(call.arg("client_id"))))
     if client is None:
         return False
-    return client_object(call, client, settings=bool(call.arg("get_settings", True)))
+    return client_object(call, client, settings=as_bool(call.arg("get_settings", True), True))
 
 
 def _filtered(call: MethodCall) -> Any:
@@ -79,7 +80,9 @@ def get_list(call: MethodCall) -> Any:
     page = max(int(call.arg("page", 1) or 1), 1)
     rows = call.session.scalars(_filtered(call).order_by(Client.id)
                                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    return [client_object(call, client, settings=False) for client in rows]
+    from .clients_more import client_rows  # batch-loads groups and owners (no N+1)
+
+    return client_rows(call, rows)
 
 
 @method("clients", "getListCount")

@@ -1,0 +1,271 @@
+"""Invoices (``invoices``), reads: get with line items, getList/getListCount/getStatusCount,
+getAll, getAllWithService, getLineItems, totals, amountDue, getStatuses.
+
+Status words: core ``unpaid``/``collections``/``payment_pending``/``paid`` are Blesta
+``active``, ``draft`` is ``draft``, ``cancelled``/``refunded`` are ``void``. The list filters
+map onto core statuses in ``STATUS_FILTER``; Blesta's delivery and autodebit filters
+(``to_print``, ``to_autodebit``, ...) and ``proforma`` match nothing here. ``paid`` is what
+payments and credit put on the invoice less refunds; ``due`` is ``total - paid``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import selectinload
+
+from bridge.db import utcnow
+from bridge.models import Client, Invoice, InvoiceItem
+from bridge.money import ZERO
+
+from ..format import INVOICE_STATUS, money, stamp
+from ..registry import MethodCall, method
+from .billing_shared import (
+    company_clients,
+    count_of,
+    optional_int,
+    ordered,
+    page_of,
+    paged,
+)
+
+OPEN = ("unpaid", "collections", "payment_pending")
+STATUS_FILTER: dict[str, tuple[str, ...]] = {
+    "open": OPEN, "past_due": OPEN, "pending": OPEN, "closed": ("paid",),
+    "active": (*OPEN, "paid"), "draft": ("draft",), "void": ("cancelled", "refunded"),
+    "all": (*OPEN, "paid", "draft", "cancelled", "refunded"),
+}
+STATUS_NAMES = {"active": "Active", "draft": "Draft", "void": "Void"}
+ORDER_COLUMNS: dict[str, Any] = {
+    "id": Invoice.id, "id_code": Invoice.id, "id_value": Invoice.id,
+    "client_id": Invoice.client_id, "date_billed": Invoice.date, "date_due": Invoice.due_date,
+    "date_closed": Invoice.paid_at, "status": Invoice.status, "currency": Invoice.currency,
+    "subtotal": Invoice.subtotal, "total": Invoice.total, "paid": Invoice.amount_paid,
+    "due": Invoice.total - Invoice.amount_paid - Invoice.credit_applied,
+}
+
+
+def paid_of(invoice: Invoice) -> Decimal:
+    """What payments and credit put on the invoice, less what was refunded."""
+    return invoice.amount_paid + invoice.credit_applied - invoice.amount_refunded
+
+
+def _tax_entries(invoice: Invoice) -> list[dict[str, Any]]:
+    kind = "inclusive" if invoice.tax_inclusive else "exclusive"
+    entries = []
+    for level, name, rate, total in ((1, invoice.tax1_name, invoice.tax1_rate, invoice.tax1),
+                                     (2, invoice.tax2_name, invoice.tax2_rate, invoice.tax2)):
+        if rate:
+            entries.append({"id": None, "level": level, "name": name, "amount": money(rate),
+                            "type": kind, "cascade": int(level == 2 and invoice.tax2_compound),
+                            "subtract": 0, "tax_total": money(total)})
+    return entries
+
+
+def line_object(invoice: Invoice, item: InvoiceItem) -> dict[str, Any]:
+    """One ``line_items`` entry: unit ``amount``, ``qty`` and the line ``subtotal``."""
+    taxes = [{k: v for k, v in tax.items() if k != "tax_total"}
+             for tax in _tax_entries(invoice)] if item.taxed else []
+    return {
+        "id": item.id, "invoice_id": invoice.id, "service_id": item.service_id,
+        "description": item.description, "qty": money(item.quantity),
+        "amount": money(item.unit_amount), "order": item.sort_order,
+        "subtotal": money(item.amount), "total": money(item.amount), "precision": 4,
+        "taxes": taxes,
+    }
+
+
+def invoice_object(invoice: Invoice, client: Client | None, *,
+                   lines: bool = True) -> dict[str, Any]:
+    """An invoice as ``invoices/get`` returns it (``lines=False``: as the lists do)."""
+    paid = paid_of(invoice)
+    closed = invoice.paid_at or invoice.refunded_at or invoice.cancelled_at
+    body: dict[str, Any] = {
+        "id": invoice.id, "id_format": "{num}", "id_value": invoice.id,
+        "id_code": invoice.number or str(invoice.id), "client_id": invoice.client_id,
+        "date_billed": stamp(invoice.date), "date_due": stamp(invoice.due_date),
+        "date_closed": stamp(closed) if invoice.status in ("paid", "refunded", "cancelled")
+        else None,
+        "date_autodebit": None, "status": INVOICE_STATUS.get(invoice.status, invoice.status),
+        "previous_due": money(ZERO), "currency": invoice.currency,
+        "note_public": invoice.notes, "note_private": invoice.admin_notes,
+        "subtotal": money(invoice.subtotal), "total": money(invoice.total),
+        "paid": money(paid), "autodebit": 1, "due": money(max(invoice.total - paid, ZERO)),
+        "delivery_date_sent": None,
+    }
+    if client is not None:
+        body.update({"client_id_code": client.id_code or str(client.id),
+                     "client_first_name": client.first_name,
+                     "client_last_name": client.last_name,
+                     "client_company": client.company_name or None})
+    if lines:
+        taxed = sum((item.amount for item in invoice.items if item.taxed), ZERO)
+        body.update({
+            "line_items": [line_object(invoice, item) for item in invoice.items],
+            "delivery": [], "meta": [], "taxes": _tax_entries(invoice),
+            "tax_subtotal": money(taxed), "tax_total": money(invoice.tax1 + invoice.tax2),
+        })
+    return body
+
+
+def scoped_invoice(call: MethodCall, invoice_id: Any) -> Invoice | None:
+    """Invoice ``invoice_id`` when its client is in the caller's company."""
+    ident = optional_int(invoice_id, "invoice_id")
+    if ident is None:
+        return None
+    return call.session.scalar(select(Invoice).join(Client, Client.id == Invoice.client_id)
+                               .where(Invoice.id == ident, company_clients(call))
+                               .options(selectinload(Invoice.items)))
+
+
+def status_clause(status: Any) -> ColumnElement[bool]:
+    """The condition of a Blesta invoice status filter (unknown filters match nothing)."""
+    word = str(status or "open")
+    statuses = STATUS_FILTER.get(word)
+    if statuses is None:
+        return false()
+    clause = Invoice.status.in_(statuses)
+    today = utcnow().date()
+    if word == "past_due":
+        return and_(clause, Invoice.due_date < today)
+    if word == "pending":
+        return and_(clause, Invoice.date > today)
+    return clause
+
+
+def filtered(call: MethodCall, client_id: Any, status: Any,
+             filters: dict[str, Any] | None = None) -> Select[Any]:
+    """Invoices of the caller's company matching Blesta's list arguments."""
+    query = (select(Invoice).join(Client, Client.id == Invoice.client_id)
+             .where(company_clients(call), status_clause(status)))
+    client = optional_int(client_id, "client_id")
+    if client is not None:
+        query = query.where(Invoice.client_id == client)
+    filters = filters or {}
+    if filters.get("currency"):
+        query = query.where(Invoice.currency == str(filters["currency"]).upper())
+    if filters.get("invoice_number"):
+        text = str(filters["invoice_number"]).strip()
+        number_match = Invoice.number.like(f"%{text}%")
+        query = query.where(or_(number_match, Invoice.id == int(text)) if text.isdigit()
+                            else number_match)
+    if filters.get("invoice_line"):
+        query = query.where(exists().where(
+            InvoiceItem.invoice_id == Invoice.id,
+            InvoiceItem.description.like(f"%{filters['invoice_line']}%")))
+    return query
+
+
+def rows(call: MethodCall, query: Select[Any], *, lines: bool = False) -> list[dict[str, Any]]:
+    """Render invoices with their clients loaded in one query."""
+    if lines:
+        query = query.options(selectinload(Invoice.items))
+    invoices: Sequence[Invoice] = call.session.scalars(query).all()
+    ids = {invoice.client_id for invoice in invoices}
+    clients = {c.id: c for c in call.session.scalars(select(Client).where(Client.id.in_(ids)))}
+    return [invoice_object(invoice, clients.get(invoice.client_id), lines=lines)
+            for invoice in invoices]
+
+
+@method("invoices", "get")
+def get(call: MethodCall) -> Any:
+    """One invoice with its line items, or false."""
+    invoice = scoped_invoice(call, call.arg("invoice_id"))
+    if invoice is None:
+        return False
+    return invoice_object(invoice, call.session.get(Client, invoice.client_id))
+
+
+@method("invoices", "getLineItems")
+def get_line_items(call: MethodCall) -> Any:
+    """The line items of an invoice ([] when it does not exist)."""
+    invoice = scoped_invoice(call, call.arg("invoice_id"))
+    return [] if invoice is None else [line_object(invoice, item) for item in invoice.items]
+
+
+@method("invoices", "getList",
+        notes="statuses to_autodebit, pending_autodebit, to_print, printed, to_deliver and "
+              "proforma match nothing")
+def get_list(call: MethodCall) -> Any:
+    """One page (20) of invoices, by default the open ones due first."""
+    query = filtered(call, call.arg("client_id"), call.arg("status"), call.vars("filters"))
+    query = ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id)
+    return rows(call, paged(query, page_of(call)))
+
+
+@method("invoices", "getListCount")
+def get_list_count(call: MethodCall) -> Any:
+    """How many invoices ``getList`` pages through."""
+    return count_of(call, filtered(call, call.arg("client_id"), call.arg("status"),
+                                   call.vars("filters")))
+
+
+@method("invoices", "getStatusCount")
+def get_status_count(call: MethodCall) -> Any:
+    """How many invoices have the status filter (same rules as ``getListCount``)."""
+    return get_list_count(call)
+
+
+@method("invoices", "getAll")
+def get_all(call: MethodCall) -> Any:
+    """Every matching invoice (not paged), optionally of one currency."""
+    filters = {"currency": call.arg("currency")} if call.arg("currency") else {}
+    query = filtered(call, call.arg("client_id"), call.arg("status"), filters)
+    return rows(call, ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id))
+
+
+@method("invoices", "getAllWithService")
+def get_all_with_service(call: MethodCall) -> Any:
+    """Every matching invoice that has a line for ``service_id``."""
+    service_id = optional_int(call.arg("service_id"), "service_id")
+    query = filtered(call, call.arg("client_id"), call.arg("status")).where(exists().where(
+        InvoiceItem.invoice_id == Invoice.id, InvoiceItem.service_id == service_id))
+    return rows(call, ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id))
+
+
+def _amount_of(call: MethodCall, attribute: str) -> Any:
+    invoice = scoped_invoice(call, call.arg("invoice_id"))
+    if invoice is None:
+        return False
+    values = {"total": invoice.total, "subtotal": invoice.subtotal, "paid": paid_of(invoice)}
+    return money(values[attribute])
+
+
+@method("invoices", "getTotal", status="partial", notes="a 4-decimal string")
+def get_total(call: MethodCall) -> Any:
+    """The invoice total (taxes included)."""
+    return _amount_of(call, "total")
+
+
+@method("invoices", "getSubtotal", status="partial", notes="a 4-decimal string")
+def get_subtotal(call: MethodCall) -> Any:
+    """The invoice subtotal (before taxes)."""
+    return _amount_of(call, "subtotal")
+
+
+@method("invoices", "getPaid", status="partial", notes="a 4-decimal string")
+def get_paid(call: MethodCall) -> Any:
+    """What has been paid on the invoice (payments and credit, less refunds)."""
+    return _amount_of(call, "paid")
+
+
+@method("invoices", "amountDue", status="partial", notes="a 4-decimal string")
+def amount_due(call: MethodCall) -> Any:
+    """What the client owes in ``currency`` on the invoices of the status filter."""
+    currency = str(call.arg("currency") or "").upper()
+    query = filtered(call, call.arg("client_id"), call.arg("status"), {"currency": currency})
+    total = sum((max(invoice.total - paid_of(invoice), ZERO)
+                 for invoice in call.session.scalars(query)), ZERO)
+    return money(total)
+
+
+@method("invoices", "getStatuses", status="partial", notes="proforma is not offered")
+def get_statuses(call: MethodCall) -> Any:
+    """The invoice statuses hostbridge has, with their names."""
+    return dict(STATUS_NAMES)
+
+
+__all__ = ["invoice_object", "line_object", "paid_of", "scoped_invoice"]
