@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -12,30 +13,51 @@ from compat.whmcs.api.params import as_bool
 
 from ..format import CLIENT_STATUS, stamp
 from ..registry import MethodCall, invalid, method
+from ._people import in_company
+from .clients_settings import settings_map
 
 PER_PAGE = 20  # Blesta.results_per_page
 STATUS_IN = {"active": ["active"], "inactive": ["inactive", "closed"], "fraud": ["fraud"]}
 
 
+def client_rows(call: MethodCall, clients: Sequence[Client], *,
+                settings: bool = False) -> list[dict[str, Any]]:
+    """Clients as ``clients/get`` prints them, with groups and owners loaded in two queries."""
+    ids = [c.id for c in clients]
+    group_ids = {c.group_id for c in clients if c.group_id is not None}
+    groups = {g.id: g for g in call.session.scalars(
+        select(ClientGroup).where(ClientGroup.id.in_(group_ids)))} if group_ids else {}
+    owners: dict[int, int] = {}
+    if ids:
+        owners = {cid: uid for cid, uid in call.session.execute(
+            select(UserClient.client_id, UserClient.user_id).where(
+                UserClient.client_id.in_(ids), UserClient.is_owner.is_(True)))}
+    out = []
+    for client in clients:
+        group = groups.get(client.group_id) if client.group_id is not None else None
+        body: dict[str, Any] = {
+            "id": client.id, "id_format": "{num}", "id_value": client.id,
+            "user_id": owners.get(client.id), "client_group_id": client.group_id,
+            "primary_account_id": None, "primary_account_type": None,
+            "status": CLIENT_STATUS.get(client.status, client.status),
+            "id_code": client.id_code or str(client.id), "contact_id": None,
+            "first_name": client.first_name, "last_name": client.last_name,
+            "company": client.company_name or None, "title": None, "email": client.email,
+            "address1": client.address1 or None, "address2": client.address2 or None,
+            "city": client.city or None, "state": client.state or None,
+            "zip": client.postcode or None, "country": client.country or None,
+            "group_name": group.name if group else None, "company_id": client.company_id or 1,
+            "username": client.email, "date_added": stamp(client.created_at),
+        }
+        if settings:
+            body["settings"] = settings_map(client)
+        out.append(body)
+    return out
+
+
 def client_object(call: MethodCall, client: Client, *, settings: bool = True) -> dict[str, Any]:
     """A client as ``clients/get`` returns it: client columns, primary contact, group, user."""
-    group = call.session.get(ClientGroup, client.group_id) if client.group_id else None
-    link = call.session.scalar(select(UserClient).where(
-        UserClient.client_id == client.id, UserClient.is_owner.is_(True)))
-    body: dict[str, Any] = {
-        "id": client.id, "id_format": "{num}", "id_value": client.id,
-        "user_id": link.user_id if link else None, "client_group_id": client.group_id,
-        "primary_account_id": None, "primary_account_type": None,
-        "status": CLIENT_STATUS.get(client.status, client.status),
-        "id_code": client.id_code or str(client.id), "contact_id": None,
-        "first_name": client.first_name, "last_name": client.last_name,
-        "company": client.company_name or None, "title": None, "email": client.email,
-        "address1": client.address1 or None, "address2": client.address2 or None,
-        "city": client.city or None, "state": client.state or None,
-        "zip": client.postcode or None, "country": client.country or None,
-        "group_name": group.name if group else None, "company_id": client.company_id or 1,
-        "username": client.email, "date_added": stamp(client.created_at),
-    }
+    body = client_rows(call, [client])[0]
     if settings:
         body["settings"] = {"default_currency": client.currency, "language": client.language or
                             "en_us", "tax_id": client.tax_id,
@@ -45,8 +67,7 @@ def client_object(call: MethodCall, client: Client, *, settings: bool = True) ->
 
 
 def _scoped(call: MethodCall) -> Any:
-    return select(Client).where(or_(Client.company_id == call.company_id,
-                                    Client.company_id.is_(None)))
+    return select(Client).where(in_company(Client.company_id, call.company_id))
 
 
 @method("clients", "get")
@@ -80,8 +101,6 @@ def get_list(call: MethodCall) -> Any:
     page = max(int(call.arg("page", 1) or 1), 1)
     rows = call.session.scalars(_filtered(call).order_by(Client.id)
                                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    from .clients_more import client_rows  # batch-loads groups and owners (no N+1)
-
     return client_rows(call, rows)
 
 
@@ -126,4 +145,4 @@ def create(call: MethodCall) -> Any:
     return client_object(call, client)
 
 
-__all__ = ["client_object"]
+__all__ = ["client_object", "client_rows"]

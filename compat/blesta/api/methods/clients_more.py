@@ -3,15 +3,14 @@ getSearchCount, getStatusCount, getStatusTypes, usedCurrencies."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, String, cast, func, or_, select
 
-from bridge.models import Client, ClientGroup, Invoice, Transaction, UserClient
+from bridge.models import Client, Invoice, Transaction, UserClient
 from bridge.services.clients import delete_client, update_client
 
-from ..format import CLIENT_STATUS, stamp
+from ..format import CLIENT_STATUS
 from ..registry import MethodCall, invalid, method
 from ._people import (
     count_rows,
@@ -26,49 +25,13 @@ from ._people import (
     scoped_group,
     text,
 )
-from .clients import STATUS_IN, client_object
-from .clients_settings import settings_map
+from .clients import STATUS_IN, client_object, client_rows
 
 STATUS_TYPES = {"active": "Active", "inactive": "Inactive", "fraud": "Fraud"}
 # primary-contact fields clients/edit also takes (the core keeps them on the client)
 CONTACT_FIELDS = {"first_name": "first_name", "last_name": "last_name", "company": "company_name",
                   "email": "email", "address1": "address1", "address2": "address2",
                   "city": "city", "state": "state", "zip": "postcode", "country": "country"}
-
-
-def client_rows(call: MethodCall, clients: Sequence[Client], *,
-                settings: bool = False) -> list[dict[str, Any]]:
-    """Clients as ``clients/get`` prints them, with groups and owners loaded in two queries."""
-    ids = [c.id for c in clients]
-    group_ids = {c.group_id for c in clients if c.group_id is not None}
-    groups = {g.id: g for g in call.session.scalars(
-        select(ClientGroup).where(ClientGroup.id.in_(group_ids)))} if group_ids else {}
-    owners: dict[int, int] = {}
-    if ids:
-        owners = {cid: uid for cid, uid in call.session.execute(
-            select(UserClient.client_id, UserClient.user_id).where(
-                UserClient.client_id.in_(ids), UserClient.is_owner.is_(True)))}
-    out = []
-    for client in clients:
-        group = groups.get(client.group_id) if client.group_id is not None else None
-        body: dict[str, Any] = {
-            "id": client.id, "id_format": "{num}", "id_value": client.id,
-            "user_id": owners.get(client.id), "client_group_id": client.group_id,
-            "primary_account_id": None, "primary_account_type": None,
-            "status": CLIENT_STATUS.get(client.status, client.status),
-            "id_code": client.id_code or str(client.id), "contact_id": None,
-            "first_name": client.first_name, "last_name": client.last_name,
-            "company": client.company_name or None, "title": None, "email": client.email,
-            "address1": client.address1 or None, "address2": client.address2 or None,
-            "city": client.city or None, "state": client.state or None,
-            "zip": client.postcode or None, "country": client.country or None,
-            "group_name": group.name if group else None, "company_id": client.company_id or 1,
-            "username": client.email, "date_added": stamp(client.created_at),
-        }
-        if settings:
-            body["settings"] = settings_map(client)
-        out.append(body)
-    return out
 
 
 def _scoped(call: MethodCall) -> Select[Any]:
