@@ -10,6 +10,7 @@ from bridge.app import BridgeState
 from bridge.context import Actor
 from bridge.migrations import current_revision, upgrade
 from bridge.models import Company, Currency
+from bridge.services.settings import add_currency
 from bridge.services.tickets import seed_ticket_statuses
 
 
@@ -26,7 +27,7 @@ def initialize(state: BridgeState) -> dict[str, Any]:
             seeded.append(f"company {state.settings.company_name!r}")
         if session.scalar(select(Currency).limit(1)) is None:
             code = state.settings.default_currency.upper()
-            session.add(Currency(code=code, prefix="$" if code == "USD" else "", is_default=True))
+            add_currency(session, code, prefix="$" if code == "USD" else "", is_default=True)
             seeded.append(f"default currency {code}")
         added = seed_ticket_statuses(session)
         if added:

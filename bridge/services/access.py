@@ -334,15 +334,20 @@ def add_api_credential(
 
 def ip_allowed(credential: ApiCredential, ip: str) -> bool:
     """Whether ``ip`` may use ``credential``; an empty allow-list means loopback only."""
+    return ip_in_allow_list(ip, credential.allowed_ips or [])
+
+
+def ip_in_allow_list(ip: str, allowed: Sequence[str]) -> bool:
+    """Whether ``ip`` is in ``allowed`` (IPs or CIDR blocks); an empty list means loopback only."""
     try:
         addr = ipaddress.ip_address(ip.strip())
     except ValueError:
         return False
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped  # ::ffff:1.2.3.4 from dual-stack sockets
-    if not credential.allowed_ips:
+    if not allowed:
         return any(addr in net for net in LOOPBACK if net.version == addr.version)
-    for entry in credential.allowed_ips:
+    for entry in allowed:
         try:
             net = ipaddress.ip_network(entry, strict=False)
         except ValueError:
@@ -409,11 +414,6 @@ def verify_admin_api_login(session: Session, username: str, password_md5: str, i
     if admin.disabled:
         raise PermissionDenied(CREDENTIAL_DISABLED)
     allowed = [p.strip() for p in get_setting(session, "api.allowed_ips").split(",") if p.strip()]
-    if not skip_ip_check and not _ip_in(ip, allowed):
+    if not skip_ip_check and not ip_in_allow_list(ip, allowed):
         raise PermissionDenied(f"Invalid IP {ip}")
     return admin
-
-
-def _ip_in(ip: str, allowed: Sequence[str]) -> bool:
-    probe = ApiCredential(identifier="", secret_hash="", allowed_ips=list(allowed))
-    return ip_allowed(probe, ip)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bridge.cycles import parse_cycle
 from bridge.db import utcnow
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import (
@@ -251,17 +250,10 @@ def _services(session: Session, order_id: int) -> list[Service]:
     )
 
 
-def first_period_end(cycle: str, start: date) -> date | None:
-    """When the first period of a service on ``cycle`` starting ``start`` ends (None: never)."""
-    parsed = parse_cycle(cycle)
-    return parsed.advance(start, start.day) if parsed.recurring else None
-
-
 __all__ = [
     "OrderResult",
     "accept_order",
     "cancel_order",
-    "first_period_end",
     "mark_order_fraud",
     "place_order",
 ]
