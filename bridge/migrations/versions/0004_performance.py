@@ -1,0 +1,23 @@
+"""performance: indexes for the filters the APIs offer
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-22
+
+Placeholder reserved so that parallel work chains linearly (0001 -> 0002 -> 0003 -> 0004);
+the owner of this revision fills in upgrade/downgrade.
+"""
+from __future__ import annotations
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
