@@ -10,6 +10,16 @@ from typing import Any
 
 from flask import Response
 
+from .args import id_or_none
+
+
+class PhpArray(dict[Any, Any]):
+    """A map Blesta builds as a PHP associative array (status names, settings ``{key: value}``):
+    ``serialize`` writes it as ``a:N:{...}``. Every other mapping is a database row (PDO
+    FETCH_OBJ) or an object Blesta builds, written as ``O:8:"stdClass"``. JSON and XML do not
+    tell the two apart."""
+
+
 MIMETYPES = {"json": "application/json", "xml": "application/xml", "php": "text/plain"}
 
 
@@ -84,9 +94,20 @@ def _element(name: str, value: Any, depth: int) -> list[str]:
     return [f"{indent}<{tag}>{text}</{tag}>"]
 
 
+def _php_key(key: Any) -> str:
+    """An array key: PHP stores a decimal-integer string key ("7", not "07") as an int."""
+    text = str(key)
+    if isinstance(key, int) and not isinstance(key, bool):
+        return f"i:{key};"
+    if text == str(id_or_none(text)) or (text.startswith("-") and text[1:] == str(
+            id_or_none(text[1:])) and text != "-0"):
+        return f"i:{text};"
+    return php_serialize(text)
+
+
 def php_serialize(value: Any) -> str:
-    """PHP ``serialize``: dicts become stdClass objects (as PDO FETCH_OBJ rows are), lists
-    arrays, Decimals their string form."""
+    """PHP ``serialize``: :class:`PhpArray` maps and lists become arrays, other dicts stdClass
+    objects (as PDO FETCH_OBJ rows are), Decimals their string form."""
     if value is None:
         return "N;"
     if isinstance(value, bool):
@@ -95,6 +116,9 @@ def php_serialize(value: Any) -> str:
         return f"i:{value};"
     if isinstance(value, list):
         body = "".join(f"i:{i};{php_serialize(v)}" for i, v in enumerate(value))
+        return f"a:{len(value)}:{{{body}}}"
+    if isinstance(value, PhpArray):
+        body = "".join(_php_key(k) + php_serialize(v) for k, v in value.items())
         return f"a:{len(value)}:{{{body}}}"
     if isinstance(value, Mapping):
         body = "".join(php_serialize(str(k)) + php_serialize(v) for k, v in value.items())

@@ -8,10 +8,11 @@ record ``false``). The XML and PHP bodies are checked against the JSON body of t
 with the rules of §1.5: XML wraps the envelope in ``<model>`` (lowercased, underscores removed),
 repeats a list's parent tag per item, writes empty/null/false as ``<key />`` and true as 1; PHP
 ``serialize`` gives ``i:`` for ints, ``s:<bytes>:`` for strings, ``N;`` for null, ``b:`` for
-booleans, ``O:8:"stdClass"`` for rows and ``a:`` for lists.
+booleans, ``O:8:"stdClass"`` for rows and ``a:`` for lists and associative arrays (maps such
+as ``getStatusTypes`` and a client's ``settings``).
 
 Deviations from the reference that hostbridge documents or has not fixed yet are listed in
-``KNOWN_MISSING`` / ``PHP_ASSOC_XFAIL`` so the test tells when one is fixed (or a new one
+``KNOWN_MISSING`` so the test tells when one is fixed (or a new one
 appears) instead of hiding it.
 """
 
@@ -361,16 +362,11 @@ TABLE: list[tuple[str, str, dict[str, Any], Shape]] = [
 
 # Keys the reference names that hostbridge does not return (yet): the test asserts exactly
 # these are missing, so fixing one (or losing another) shows up here.
-TWO_FACTOR = {"two_factor_mode", "two_factor_key", "two_factor_pin"}
-KNOWN_MISSING: dict[tuple[str, str], set[str]] = {
-    ("clients", "get"): TWO_FACTOR,
-    ("support_manager.support_manager_departments", "get"): {
-        "reminder_ticket_status", "reminder_ticket_priority", "attachment_types",
-        "max_attachment_size", "response_id"},
-}
-# PHP serializes an associative array (getStatusTypes and friends) as ``a:N:{s:..}``;
-# hostbridge's serializer writes every mapping as a stdClass object.
-PHP_ASSOC_XFAIL = "maps are serialized as stdClass objects, PHP arrays would be a:N:{...}"
+KNOWN_MISSING: dict[tuple[str, str], set[str]] = {}
+# Keys whose value Blesta builds as a PHP associative array, not an object (blesta.md §1.5:
+# "associative arrays (settings, for example)"; §2 Clients: settings is a {key: value} map):
+# PHP ``serialize`` writes them ``a:N:{...}``, as it does the ``map`` responses.
+PHP_ARRAY_KEYS = {"settings"}
 
 METHODS = sorted({(model, method) for model, method, _, _ in TABLE})
 
@@ -385,10 +381,7 @@ def _params():
     out = []
     for row in TABLE:
         for fmt in ("json", "xml", "php"):
-            marks = []
-            if fmt == "php" and row[3].kind == "map":
-                marks.append(pytest.mark.xfail(strict=True, reason=PHP_ASSOC_XFAIL))
-            out.append(pytest.param(row, fmt, id=f"{_id(row)}.{fmt}", marks=marks))
+            out.append(pytest.param(row, fmt, id=f"{_id(row)}.{fmt}"))
     return out
 
 
@@ -561,7 +554,7 @@ def _php_matches(where: str, value: Any, expected: Any, *, assoc: bool = False) 
         assert type(value) is kind, f"{where}: {type(value).__name__} not {kind.__name__}"
         assert list(value) == list(expected), f"{where}: keys differ"
         for key, item in expected.items():
-            _php_matches(f"{where}.{key}", value[key], item)
+            _php_matches(f"{where}.{key}", value[key], item, assoc=key in PHP_ARRAY_KEYS)
     elif isinstance(expected, list):
         assert type(value) is PhpArray and list(value) == list(range(len(expected))),\
             f"{where}: not a list array"

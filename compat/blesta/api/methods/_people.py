@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from bridge.models import Client, ClientGroup, Company
 from compat.whmcs.api.params import as_bool, as_list
 
+from ..args import integer, optional_integer, page
 from ..registry import MethodCall, invalid
 
 PER_PAGE = 20  # Blesta.results_per_page
-EMPTY = ("", "null", "none")
 
 
 def flag(value: Any, default: bool = False) -> bool:
@@ -22,26 +22,13 @@ def flag(value: Any, default: bool = False) -> bool:
 
 
 def opt_int(value: Any, field: str) -> int | None:
-    """An optional integer argument; '' and 'null' are None, anything else must be a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if text.lower() in EMPTY:
-        return None
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise invalid(field, "format", f"{field} must be a whole number") from exc
+    """An optional integer argument ('' and 'null' are None): the shared bounded reader."""
+    return optional_integer(value, field)
 
 
 def req_int(call: MethodCall, field: str) -> int:
-    """A required integer argument (400 when missing or not a number)."""
-    value = opt_int(call.arg(field), field)
-    if value is None:
-        raise invalid(field, "empty", f"{field} is required")
-    return value
+    """A required integer argument (400 when missing, not a number or past 64 bits)."""
+    return integer(call.arg(field), field)
 
 
 def text(value: Any) -> str:
@@ -56,7 +43,7 @@ def listed(value: Any) -> list[Any]:
 
 def page_of(call: MethodCall) -> int:
     """The 1-based ``page`` argument."""
-    return max(opt_int(call.arg("page", 1), "page") or 1, 1)
+    return page(call)
 
 
 def page_rows(call: MethodCall, query: Select[Any], page: int) -> list[Any]:

@@ -28,6 +28,7 @@ from bridge.services.pay_method_store import (
 )
 
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from .billing_shared import client_in_company, company_clients, optional_int, renamed_errors
 
 CC_KINDS = ("card", "remote_card")
@@ -286,16 +287,16 @@ def credit_card_type(call: MethodCall) -> Any:
 @method("accounts", "getCcTypes")
 def get_cc_types(call: MethodCall) -> Any:
     """Card type codes and names."""
-    return dict(CC_TYPES)
+    return PhpArray(CC_TYPES)
 
 
 @method("accounts", "getAchTypes")
 def get_ach_types(call: MethodCall) -> Any:
     """Bank account types and names."""
-    return dict(ACH_TYPES)
+    return PhpArray(ACH_TYPES)
 
 
 @method("accounts", "getTypes")
 def get_types(call: MethodCall) -> Any:
     """Account kinds and names."""
-    return {"cc": "Credit Card", "ach": "ACH"}
+    return PhpArray({"cc": "Credit Card", "ach": "ACH"})

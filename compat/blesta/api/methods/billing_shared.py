@@ -15,9 +15,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bridge.errors import ValidationFailed
 from bridge.models import Client
-from bridge.money import to_decimal
 from compat.whmcs.api.params import as_list
 
+from ..args import integer, optional_amount, optional_integer, page
 from ..registry import MethodCall, invalid
 
 PER_PAGE = 20  # Blesta.results_per_page
@@ -40,28 +40,24 @@ def items(value: Any) -> list[Any]:
 
 
 def as_int(value: Any, field: str) -> int:
-    """An integer argument; a 400 naming ``field`` when it is not one."""
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise invalid(field, "format", f"{field} must be a number") from None
+    """An integer argument; a 400 naming ``field`` when missing, malformed or past 64 bits
+    (the shared bounded reader)."""
+    return integer(value, field)
 
 
 def optional_int(value: Any, field: str) -> int | None:
     """Like :func:`as_int`, None for a missing or empty value."""
-    if value is None or str(value).strip() == "":
-        return None
-    return as_int(value, field)
+    return optional_integer(value, field)
 
 
 def amount(value: Any, field: str) -> Decimal:
-    """A money argument (never a float); a 400 naming ``field`` when it is not a number."""
-    try:
-        result = to_decimal(value if not isinstance(value, float) else str(value))
-    except (TypeError, ValueError):
-        raise invalid(field, "format", f"{field} must be an amount such as 10.00") from None
-    if not result.is_finite():
-        raise invalid(field, "format", f"{field} must be an amount such as 10.00")
+    """A money argument (never a float; '' is 0); a 400 naming ``field`` when it is missing,
+    not a number or out of the money columns' range."""
+    result = optional_amount(value, field)
+    if result is None:
+        if value is None:
+            raise invalid(field, "format", f"{field} must be an amount such as 10.00")
+        return Decimal(0)
     return result
 
 
@@ -94,7 +90,7 @@ def day(value: Any, field: str) -> date | None:
 
 def page_of(call: MethodCall) -> int:
     """The 1-based ``page`` argument."""
-    return max(optional_int(call.arg("page", 1), "page") or 1, 1)
+    return page(call)
 
 
 def paged(query: Select[Any], page: int) -> Select[Any]:

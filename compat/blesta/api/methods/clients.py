@@ -7,12 +7,18 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from bridge.models import Client, ClientGroup, Company, UserClient
+from bridge.errors import ValidationFailed
+from bridge.models import Client, ClientGroup, Company, User, UserClient
+from bridge.schemas.clients import ClientSchema
 from bridge.services.clients import add_client
+from bridge.services.common import validate
 from compat.whmcs.api.params import as_bool
 
+from ..args import integer, optional_integer
+from ..args import page as page_of
 from ..format import CLIENT_STATUS, stamp
-from ..registry import MethodCall, invalid, method
+from ..registry import BlestaError, MethodCall, method
+from ..render import PhpArray
 from ._people import in_company
 from .clients_settings import settings_map
 
@@ -22,7 +28,8 @@ STATUS_IN = {"active": ["active"], "inactive": ["inactive", "closed"], "fraud": 
 
 def client_rows(call: MethodCall, clients: Sequence[Client], *,
                 settings: bool = False) -> list[dict[str, Any]]:
-    """Clients as ``clients/get`` prints them, with groups and owners loaded in two queries."""
+    """Clients as ``clients/get`` prints them, with groups, owners and their users loaded in
+    three queries."""
     ids = [c.id for c in clients]
     group_ids = {c.group_id for c in clients if c.group_id is not None}
     groups = {g.id: g for g in call.session.scalars(
@@ -32,6 +39,10 @@ def client_rows(call: MethodCall, clients: Sequence[Client], *,
         owners = {cid: uid for cid, uid in call.session.execute(
             select(UserClient.client_id, UserClient.user_id).where(
                 UserClient.client_id.in_(ids), UserClient.is_owner.is_(True)))}
+    modes: dict[int, str] = {}
+    if owners:
+        modes = {uid: mode for uid, mode in call.session.execute(
+            select(User.id, User.two_factor).where(User.id.in_(set(owners.values()))))}
     out = []
     for client in clients:
         group = groups.get(client.group_id) if client.group_id is not None else None
@@ -47,7 +58,11 @@ def client_rows(call: MethodCall, clients: Sequence[Client], *,
             "city": client.city or None, "state": client.state or None,
             "zip": client.postcode or None, "country": client.country or None,
             "group_name": group.name if group else None, "company_id": client.company_id or 1,
-            "username": client.email, "date_added": stamp(client.created_at),
+            # users columns; the 2FA key and pin are secrets: null, as users/get prints them
+            "username": client.email,
+            "two_factor_mode": modes.get(owners.get(client.id, 0)) or "none",
+            "two_factor_key": None, "two_factor_pin": None,
+            "date_added": stamp(client.created_at),
         }
         if settings:
             body["settings"] = settings_map(client)
@@ -56,13 +71,16 @@ def client_rows(call: MethodCall, clients: Sequence[Client], *,
 
 
 def client_object(call: MethodCall, client: Client, *, settings: bool = True) -> dict[str, Any]:
-    """A client as ``clients/get`` returns it: client columns, primary contact, group, user."""
+    """A client as ``clients/get`` returns it: client columns, primary contact, group, user
+    (``username``, ``two_factor_*``, ``date_added``) and settings."""
     body = client_rows(call, [client])[0]
     if settings:
-        body["settings"] = {"default_currency": client.currency, "language": client.language or
-                            "en_us", "tax_id": client.tax_id,
-                            "tax_exempt": "true" if client.tax_exempt else "false",
-                            "autodebit": "false" if client.disable_auto_charge else "true"}
+        body["settings"] = PhpArray({"default_currency": client.currency,
+                                     "language": client.language or "en_us",
+                                     "tax_id": client.tax_id,
+                                     "tax_exempt": "true" if client.tax_exempt else "false",
+                                     "autodebit": ("false" if client.disable_auto_charge
+                                                   else "true")})
     return body
 
 
@@ -73,7 +91,8 @@ def _scoped(call: MethodCall) -> Any:
 @method("clients", "get")
 def get(call: MethodCall) -> Any:
     """One client, or false when it does not exist (in this company)."""
-    client = call.session.scalar(_scoped(call).where(Client.id == int(call.arg("client_id"))))
+    client_id = integer(call.arg("client_id"), "client_id")
+    client = call.session.scalar(_scoped(call).where(Client.id == client_id))
     if client is None:
         return False
     return client_object(call, client, settings=as_bool(call.arg("get_settings", True), True))
@@ -86,7 +105,8 @@ def _filtered(call: MethodCall) -> Any:
         query = query.where(Client.status.in_(STATUS_IN.get(str(status), [str(status)])))
     filters = call.vars("filters")
     if filters.get("client_group_id"):
-        query = query.where(Client.group_id == int(filters["client_group_id"]))
+        group_id = integer(filters["client_group_id"], "filters[client_group_id]")
+        query = query.where(Client.group_id == group_id)
     if filters.get("contact_email"):
         query = query.where(Client.email.like(f"%{filters['contact_email']}%"))
     if filters.get("contact_name"):
@@ -98,7 +118,7 @@ def _filtered(call: MethodCall) -> Any:
 @method("clients", "getList")
 def get_list(call: MethodCall) -> Any:
     """One page (20 rows) of clients in the caller's company."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     rows = call.session.scalars(_filtered(call).order_by(Client.id)
                                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return client_rows(call, rows)
@@ -111,36 +131,71 @@ def get_list_count(call: MethodCall) -> Any:
     return int(call.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
-@method("clients", "create", status="partial",
-        notes="numbers[] and custom[] are not stored; username is the email")
-def create(call: MethodCall) -> Any:
-    """Create the user, client and primary contact in one call; returns the client object."""
-    vars_ = call.vars()
-    for field, text in (("first_name", "Please enter a first name."),
-                        ("last_name", "Please enter a last name."),
-                        ("email", "Please enter a valid email address.")):
+# core field -> Blesta ``vars`` field, for the core's validation errors
+CREATE_FIELDS = {"company_name": "company", "postcode": "zip", "group_id": "client_group_id",
+                 "currency": "settings[default_currency]", "password": "new_password"}
+REQUIRED = (("first_name", "empty", "Please enter a first name."),
+            ("last_name", "empty", "Please enter a last name."),
+            ("email", "format", "Please enter a valid email address."))
+
+
+def _create_data(call: MethodCall, vars_: dict[str, Any],
+                 errors: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Blesta ``vars`` -> ``add_client`` input; wire-level errors are added to ``errors``
+    (every one, as Blesta's rule set reports every failing field at once)."""
+    for field, rule, message in REQUIRED:
         if not str(vars_.get(field) or "").strip():
-            raise invalid(field, "empty" if field != "email" else "format", text)
+            errors[field] = {rule: message}
     raw_settings = vars_.get("settings")
     settings: dict[str, Any] = raw_settings if isinstance(raw_settings, dict) else {}
     data: dict[str, Any] = {
-        "first_name": vars_["first_name"], "last_name": vars_["last_name"],
-        "email": vars_["email"], "company_name": vars_.get("company") or "",
+        "first_name": vars_.get("first_name") or "", "last_name": vars_.get("last_name") or "",
+        "email": vars_.get("email") or "", "company_name": vars_.get("company") or "",
         "address1": vars_.get("address1") or "", "address2": vars_.get("address2") or "",
         "city": vars_.get("city") or "", "state": vars_.get("state") or "",
         "postcode": vars_.get("zip") or "", "country": vars_.get("country") or "",
     }
     if call.session.get(Company, call.company_id) is not None:
         data["company_id"] = call.company_id
-    if vars_.get("client_group_id"):
-        data["group_id"] = int(vars_["client_group_id"])
+    try:
+        group_id = optional_integer(vars_.get("client_group_id"), "client_group_id")
+    except BlestaError as exc:
+        errors.update(exc.errors or {})
+        group_id = None
+    if group_id:
+        data["group_id"] = group_id
     if settings.get("default_currency"):
         data["currency"] = settings["default_currency"]
     if vars_.get("new_password"):
         if vars_.get("confirm_password") not in (None, vars_["new_password"]):
-            raise invalid("confirm_password", "matches", "The passwords do not match.")
+            errors["confirm_password"] = {"matches": "The passwords do not match."}
         data["password"] = vars_["new_password"]
-    client = add_client(call.session, data)
+    return data
+
+
+def _wire_errors(exc: ValidationFailed) -> dict[str, dict[str, str]]:
+    return {CREATE_FIELDS.get(field, field): rules for field, rules in exc.errors.items()}
+
+
+@method("clients", "create", status="partial",
+        notes="numbers[] and custom[] are not stored; username is the email")
+def create(call: MethodCall) -> Any:
+    """Create the user, client and primary contact in one call; returns the client object.
+
+    Every failing field is reported at once: the wire checks, then (when any failed) the core
+    schema's checks of the same input, without writing anything."""
+    errors: dict[str, dict[str, str]] = {}
+    data = _create_data(call, call.vars(), errors)
+    if errors:
+        try:
+            validate(ClientSchema(), data)
+        except ValidationFailed as exc:
+            errors = {**_wire_errors(exc), **errors}  # the wire's own texts win
+        raise BlestaError(400, errors)
+    try:
+        client = add_client(call.session, data)
+    except ValidationFailed as exc:
+        raise BlestaError(400, _wire_errors(exc)) from exc
     call.session.flush()
     return client_object(call, client)
 

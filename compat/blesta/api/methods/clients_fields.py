@@ -21,6 +21,7 @@ from bridge.services.customfields import (
 )
 
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from ._people import flag, listed, opt_int, req_int, require_client, scoped_client, text, tinyint
 
 TYPES = {"text": "Text Box", "checkbox": "Checkbox", "select": "Drop-down", "textarea": "Text Area"}
@@ -35,7 +36,7 @@ def _values(field: CustomField) -> dict[str, str] | None:
     if not field.options:
         return None
     pairs = (option.split("|", 1) for option in field.options)
-    return {pair[0]: pair[-1] for pair in pairs}
+    return PhpArray((pair[0], pair[-1]) for pair in pairs)
 
 
 def field_object(field: CustomField) -> dict[str, Any]:
@@ -105,7 +106,7 @@ def set_custom_field(call: MethodCall) -> Any:
 @method("clients", "getCustomFieldTypes")
 def get_custom_field_types(call: MethodCall) -> Any:
     """Custom field type -> label."""
-    return dict(TYPES)
+    return PhpArray(TYPES)
 
 
 def _options(values: Any) -> list[str]:

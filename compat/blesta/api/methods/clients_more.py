@@ -12,6 +12,7 @@ from bridge.services.clients import delete_client, update_client
 
 from ..format import CLIENT_STATUS
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from ._people import (
     count_rows,
     flag,
@@ -174,7 +175,7 @@ def get_status_count(call: MethodCall) -> Any:
 @method("clients", "getStatusTypes")
 def get_status_types(call: MethodCall) -> Any:
     """Client status -> label."""
-    return dict(STATUS_TYPES)
+    return PhpArray(STATUS_TYPES)
 
 
 @method("clients", "usedCurrencies")

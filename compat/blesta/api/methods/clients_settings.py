@@ -10,6 +10,7 @@ from bridge.models import Client
 from bridge.services.clients import update_client
 
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from ._people import flag, listed, require_client, text
 
 Reader = Callable[[Client], str]
@@ -36,7 +37,7 @@ NOTES = "only " + ", ".join(SETTINGS) + " (client columns in the core); values a
 
 def settings_map(client: Client) -> dict[str, str]:
     """``{key: value}`` of every supported client setting."""
-    return {key: read(client) for key, (read, _) in SETTINGS.items()}
+    return PhpArray((key, read(client)) for key, (read, _) in SETTINGS.items())
 
 
 def _setting(key: str, value: str) -> dict[str, Any]:

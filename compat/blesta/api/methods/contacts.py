@@ -18,6 +18,7 @@ from compat.whmcs.api.actions.clients_countries import formatted_phone
 
 from ..format import stamp
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from ._people import (
     count_rows,
     in_company,
@@ -205,7 +206,7 @@ def get_by_user_id(call: MethodCall) -> Any:
 @method("contacts", "getContactTypes")
 def get_contact_types(call: MethodCall) -> Any:
     """Contact type -> label."""
-    return dict(CONTACT_TYPES)
+    return PhpArray(CONTACT_TYPES)
 
 
 @method("contacts", "getTypes", status="partial", notes="custom contact types are not kept")
@@ -217,13 +218,13 @@ def get_types(call: MethodCall) -> Any:
 @method("contacts", "getNumberTypes")
 def get_number_types(call: MethodCall) -> Any:
     """Number type -> label."""
-    return dict(NUMBER_TYPES)
+    return PhpArray(NUMBER_TYPES)
 
 
 @method("contacts", "getNumberLocations")
 def get_number_locations(call: MethodCall) -> Any:
     """Number location -> label."""
-    return dict(NUMBER_LOCATIONS)
+    return PhpArray(NUMBER_LOCATIONS)
 
 
 @method("contacts", "getNumbers", status="partial",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -21,8 +21,11 @@ from bridge.models.enums import PromotionType
 from bridge.services.promotions import add_promotion, find_promotion, record_promotion_use
 from compat.whmcs.api.params import as_bool, as_list
 
+from ..args import integers, optional_amount, optional_integer
+from ..args import page as page_of
 from ..format import money, stamp, term_period
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from .pricing import cycle_from
 
 PER_PAGE = 20
@@ -69,10 +72,8 @@ def _one(call: MethodCall, promo: Promotion | None) -> Any:
 
 
 def _by_id(call: MethodCall, coupon_id: Any) -> Promotion | None:
-    try:
-        return call.session.get(Promotion, int(coupon_id))
-    except (TypeError, ValueError):
-        return None
+    key = optional_integer(coupon_id, "coupon_id")
+    return None if key is None else call.session.get(Promotion, key)
 
 
 @method("coupons", "get")
@@ -98,7 +99,7 @@ def _filtered(call: MethodCall) -> Any:
 @method("coupons", "getList", status="partial", notes="order_by code or id; filters: coupon_code")
 def get_list(call: MethodCall) -> Any:
     """One page (20) of coupons, by code."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     order = call.vars("order_by")
     column = Promotion.id if "id" in order else Promotion.code
     direction = str(order.get("id", order.get("code", "asc"))).lower()
@@ -118,7 +119,7 @@ def get_list_count(call: MethodCall) -> Any:
 @method("coupons", "getAmountTypes")
 def get_amount_types(call: MethodCall) -> Any:
     """The amount types."""
-    return {"amount": "Amount", "percent": "Percent"}
+    return PhpArray({"amount": "Amount", "percent": "Percent"})
 
 
 @method("coupons", "getForPackages", status="partial",
@@ -134,7 +135,7 @@ def get_for_packages(call: MethodCall) -> Any:
             (promo.expires_at is not None and now > promo.expires_at) or \
             (promo.max_uses and promo.uses >= promo.max_uses):
         return False
-    packages = [int(p) for p in as_list(call.arg("packages"))]
+    packages = integers(call.arg("packages"), "packages")
     if promo.product_ids and any(p not in promo.product_ids for p in packages):
         return False
     return coupon_object(call, promo, _codes(call))
@@ -167,10 +168,8 @@ def _value(call: MethodCall, amounts: list[Mapping[str, Any]]) -> dict[str, Any]
     if not amounts:
         raise invalid("amounts", "empty", "Please enter at least one coupon amount.")
     kinds = {str(a.get("type") or "percent") for a in amounts}
-    try:
-        values = {Decimal(str(a.get("amount") or "0")) for a in amounts}
-    except InvalidOperation as exc:
-        raise invalid("amounts[][amount]", "format", "Invalid amount.") from exc
+    values = {optional_amount(a.get("amount"), "amounts[][amount]") or Decimal(0)
+              for a in amounts}
     if len(kinds) > 1 or len(values) > 1 or not kinds <= {"percent", "amount"}:
         raise invalid("amounts", "single", (
             "hostbridge keeps one value per coupon: give one amount, or the same percent "
@@ -196,12 +195,12 @@ def add(call: MethodCall) -> Any:
     amounts = [a for a in as_list(vars_.get("amounts")) if isinstance(a, Mapping)]
     data: dict[str, Any] = {
         "code": str(vars_["code"]), **_value(call, amounts),
-        "max_uses": int(vars_.get("max_qty") or 0),
+        "max_uses": optional_integer(vars_.get("max_qty"), "max_qty") or 0,
         "recurring": as_bool(vars_.get("recurring"), False),
         "active": vars_.get("status", "active") != "inactive",
         "starts_at": _when(vars_.get("start_date"), "start_date"),
         "expires_at": _when(vars_.get("end_date"), "end_date"),
-        "product_ids": [int(p) for p in as_list(vars_.get("packages"))],
+        "product_ids": integers(vars_.get("packages"), "packages"),
         "cycles": [cycle_from(t.get("term"), t.get("period"), "terms[][term]")
                    for t in as_list(vars_.get("terms")) if isinstance(t, Mapping)],
     }

@@ -29,6 +29,7 @@ from bridge.services.tld_catalog import (
 
 from ..format import money
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from .billing_shared import (
     amount,
     count_of,
@@ -243,8 +244,8 @@ def update_pricings(call: MethodCall) -> Any:
 @method(TLDS, "getFeatures")
 def get_features(call: MethodCall) -> Any:
     """The optional TLD features and their names."""
-    return {"dns_management": "DNS Management", "email_forwarding": "Email Forwarding",
-            "id_protection": "ID Protection"}
+    return PhpArray({"dns_management": "DNS Management",
+                     "email_forwarding": "Email Forwarding", "id_protection": "ID Protection"})
 
 
 __all__ = ["pricing_rows", "render"]

@@ -18,6 +18,7 @@ from bridge.services.module_context import plugin_host
 from bridge.services.modules import module_settings
 from compat.whmcs.api.params import as_bool
 
+from ..args import integer, optional_integer, optional_text
 from ..registry import MethodCall, method
 from .managers import stable_id
 
@@ -78,7 +79,8 @@ def _gateways(call: MethodCall, *, kind: str | None = None, currency: str | None
         notes="order, client_id and client_group_id are not honoured")
 def gateways_get_all(call: MethodCall) -> Any:
     """Installed (configured and enabled) gateways, by type and currency."""
-    return _gateways(call, kind=call.arg("type"), currency=call.arg("currency"))
+    return _gateways(call, kind=optional_text(call.arg("type"), "type"),
+                     currency=optional_text(call.arg("currency"), "currency"))
 
 
 @method("gateway_manager", "getInstalled")
@@ -90,35 +92,39 @@ def gateways_get_installed(call: MethodCall) -> Any:
 @method("gateway_manager", "getAllInstalledNonmerchant")
 def gateways_all_nonmerchant(call: MethodCall) -> Any:
     """Installed non-merchant (off-site) gateways, optionally for one currency."""
-    return _gateways(call, kind="nonmerchant", currency=call.arg("currency"))
+    return _gateways(call, kind="nonmerchant",
+                     currency=optional_text(call.arg("currency"), "currency"))
 
 
 @method("gateway_manager", "getInstalledNonmerchant")
 def gateways_nonmerchant(call: MethodCall) -> Any:
     """Installed non-merchant gateways, by name, id and currency."""
-    found = _gateways(call, kind="nonmerchant", currency=call.arg("currency"))
-    name, gateway_id = call.arg("gateway_name"), call.arg("gateway_id")
+    found = _gateways(call, kind="nonmerchant",
+                      currency=optional_text(call.arg("currency"), "currency"))
+    name = optional_text(call.arg("gateway_name"), "gateway_name")
+    gateway_id = optional_integer(call.arg("gateway_id"), "gateway_id")
     if name:
-        found = [g for g in found if str(name).lower() in (g["class"], str(g["name"]).lower())]
+        found = [g for g in found if name.lower() in (g["class"], str(g["name"]).lower())]
     if gateway_id:
-        found = [g for g in found if g["id"] == int(gateway_id)]
+        found = [g for g in found if g["id"] == gateway_id]
     return found
 
 
 @method("gateway_manager", "getInstalledMerchant")
 def gateways_merchant(call: MethodCall) -> Any:
     """The merchant gateway for a currency (the first installed one), or false."""
-    found = _gateways(call, kind="merchant", currency=call.arg("currency"))
-    gateway_id = call.arg("gateway_id")
+    found = _gateways(call, kind="merchant",
+                      currency=optional_text(call.arg("currency"), "currency"))
+    gateway_id = optional_integer(call.arg("gateway_id"), "gateway_id")
     if gateway_id:
-        found = [g for g in found if g["id"] == int(gateway_id)]
+        found = [g for g in found if g["id"] == gateway_id]
     return found[0] if found else False
 
 
 @method("gateway_manager", "get")
 def gateways_get(call: MethodCall) -> Any:
     """One installed gateway with its settings (``meta``), or false."""
-    row = call.session.get(ModuleSetting, int(call.arg("gateway_id")))
+    row = call.session.get(ModuleSetting, integer(call.arg("gateway_id"), "gateway_id"))
     if row is None or row.kind != "gateway":
         return False
     return gateway_object(call, row, meta=True)
@@ -127,21 +133,22 @@ def gateways_get(call: MethodCall) -> Any:
 @method("gateway_manager", "getByClass")
 def gateways_get_by_class(call: MethodCall) -> Any:
     """The installed gateways of a class."""
-    name = str(call.arg("class", "")).lower()
+    name = (optional_text(call.arg("class"), "class") or "").lower()
     return [g for g in _gateways(call) if g["class"].lower() == name]
 
 
 @method("gateway_manager", "isInstalled")
 def gateways_is_installed(call: MethodCall) -> Any:
     """Whether a gateway class of ``type`` is installed."""
-    name, kind = str(call.arg("class", "")).lower(), call.arg("type")
+    name = (optional_text(call.arg("class"), "class") or "").lower()
+    kind = optional_text(call.arg("type"), "type")
     return any(g["class"].lower() == name for g in _gateways(call, kind=kind))
 
 
 @method("gateway_manager", "getCurrencies")
 def gateways_get_currencies(call: MethodCall) -> Any:
     """``{gateway_id, currency}`` for each currency a gateway accepts."""
-    row = call.session.get(ModuleSetting, int(call.arg("gateway_id")))
+    row = call.session.get(ModuleSetting, integer(call.arg("gateway_id"), "gateway_id"))
     if row is None or row.kind != "gateway":
         return []
     return gateway_object(call, row)["currencies"]
@@ -150,7 +157,7 @@ def gateways_get_currencies(call: MethodCall) -> Any:
 @method("gateway_manager", "getAvailable")
 def gateways_get_available(call: MethodCall) -> Any:
     """Gateway modules plugins provide, installed or not."""
-    kind = call.arg("type")
+    kind = optional_text(call.arg("type"), "type")
     found = []
     for name, cls in sorted(plugin_host(call.session).modules["gateway"].items()):
         entry = {"class": name, "name": getattr(cls, "label", "") or name,

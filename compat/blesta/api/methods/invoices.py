@@ -21,8 +21,10 @@ from bridge.db import utcnow
 from bridge.models import Client, Invoice, InvoiceItem
 from bridge.money import ZERO
 
+from ..args import id_or_none
 from ..format import INVOICE_STATUS, money, stamp
 from ..registry import MethodCall, method
+from ..render import PhpArray
 from .billing_shared import (
     company_clients,
     count_of,
@@ -150,7 +152,8 @@ def filtered(call: MethodCall, client_id: Any, status: Any,
     if filters.get("invoice_number"):
         text = str(filters["invoice_number"]).strip()
         number_match = Invoice.number.like(f"%{text}%")
-        query = query.where(or_(number_match, Invoice.id == int(text)) if text.isdigit()
+        ident = id_or_none(text)
+        query = query.where(or_(number_match, Invoice.id == ident) if ident is not None
                             else number_match)
     if filters.get("invoice_line"):
         query = query.where(exists().where(
@@ -265,7 +268,7 @@ def amount_due(call: MethodCall) -> Any:
 @method("invoices", "getStatuses", status="partial", notes="proforma is not offered")
 def get_statuses(call: MethodCall) -> Any:
     """The invoice statuses hostbridge has, with their names."""
-    return dict(STATUS_NAMES)
+    return PhpArray(STATUS_NAMES)
 
 
 __all__ = ["invoice_object", "line_object", "paid_of", "scoped_invoice"]

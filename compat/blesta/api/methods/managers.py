@@ -21,6 +21,7 @@ from bridge.services.common import secret_box
 from bridge.services.module_context import plugin_host
 from compat.whmcs.api.params import as_bool
 
+from ..args import id_or_none, integer, optional_integer
 from ..registry import MethodCall, method
 
 MODULE_TYPES = {"server": "generic", "registrar": "registrar"}
@@ -51,8 +52,9 @@ def _find_module(call: MethodCall, module_id: Any) -> str | None:
     """A module named by id, or by its class name (hostbridge extension)."""
     names = module_names(call.session)
     text = str(module_id).strip()
-    if text.isdigit() and int(text) in names:
-        return names[int(text)]
+    number = id_or_none(text)
+    if number is not None and number in names:
+        return names[number]
     return text if text in names.values() else None
 
 
@@ -177,14 +179,14 @@ def modules_get_rows(call: MethodCall) -> Any:
     name = _find_module(call, call.arg("module_id"))
     if name is None:
         return []
-    group = call.arg("module_group_id")
-    return [row_object(call, s) for s in _servers(call, name, int(group) if group else None)]
+    group = optional_integer(call.arg("module_group_id"), "module_group_id")
+    return [row_object(call, s) for s in _servers(call, name, group or None)]
 
 
 @method("module_manager", "getRow")
 def modules_get_row(call: MethodCall) -> Any:
     """One module row (server), or false."""
-    server = call.session.get(Server, int(call.arg("module_row_id")))
+    server = call.session.get(Server, integer(call.arg("module_row_id"), "module_row_id"))
     return row_object(call, server) if server is not None and server.module else False
 
 
@@ -192,7 +194,7 @@ def modules_get_row(call: MethodCall) -> Any:
 def modules_get_row_meta(call: MethodCall) -> Any:
     """A row's meta as ``{module_row_id, key, value, serialized, encrypted}`` rows (one row,
     or false, when ``key`` is given)."""
-    server = call.session.get(Server, int(call.arg("module_row_id")))
+    server = call.session.get(Server, integer(call.arg("module_row_id"), "module_row_id"))
     if server is None:
         return False
     secret = ("password", "key")
@@ -215,7 +217,8 @@ def modules_get_groups(call: MethodCall) -> Any:
 @method("module_manager", "getGroup")
 def modules_get_group(call: MethodCall) -> Any:
     """One module group with its rows, or false."""
-    group = call.session.get(ServerGroup, int(call.arg("module_group_id")))
+    group_id = integer(call.arg("module_group_id"), "module_group_id")
+    group = call.session.get(ServerGroup, group_id)
     if group is None:
         return False
     servers = list(call.session.scalars(select(Server).where(Server.group_id == group.id)

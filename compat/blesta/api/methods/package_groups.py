@@ -15,7 +15,10 @@ from bridge.models import Company, ProductGroup
 from bridge.services.catalog import add_product_group, update_product_group
 from compat.whmcs.api.params import as_bool, as_list
 
+from ..args import optional_integer
+from ..args import page as page_of
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 
 PER_PAGE = 20
 LANG = "en_us"
@@ -42,9 +45,8 @@ def scoped_groups(call: MethodCall) -> Any:
 
 def group_in_company(call: MethodCall, group_id: Any) -> ProductGroup | None:
     """The group ``group_id`` if it is visible to the caller."""
-    try:
-        key = int(group_id)
-    except (TypeError, ValueError):
+    key = optional_integer(group_id, "package_group_id")
+    if key is None:
         return None
     group: ProductGroup | None = call.session.scalar(
         scoped_groups(call).where(ProductGroup.id == key))
@@ -85,7 +87,7 @@ def get_all(call: MethodCall) -> Any:
 @method("package_groups", "getList")
 def get_list(call: MethodCall) -> Any:
     """One page (20) of package groups."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     rows = call.session.scalars(_filtered(call).order_by(_order(call), ProductGroup.id)
                                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE))
     return [group_object(call, g) for g in rows]
@@ -111,7 +113,7 @@ def get_type_count(call: MethodCall) -> Any:
 @method("package_groups", "getTypes")
 def get_types(call: MethodCall) -> Any:
     """The group types."""
-    return {"standard": "Standard", "addon": "Add-on"}
+    return PhpArray({"standard": "Standard", "addon": "Add-on"})
 
 
 def _first_text(entries: Any, key: str) -> str | None:

@@ -20,7 +20,10 @@ from bridge.services.catalog import add_config_option, add_config_option_group
 from bridge.services.settings import default_currency
 from compat.whmcs.api.params import as_bool, as_list
 
+from ..args import integer, integers, optional_integer
+from ..args import page as page_of
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from .pricing import option_pricing_row, parse_pricing, periods, prices_by_owner
 
 PER_PAGE = 20
@@ -75,10 +78,8 @@ def _option(call: MethodCall, option: ConfigOption, values: list[ConfigOptionVal
 
 
 def _option_by_id(call: MethodCall, option_id: Any) -> ConfigOption | None:
-    try:
-        return call.session.get(ConfigOption, int(option_id))
-    except (TypeError, ValueError):
-        return None
+    key = optional_integer(option_id, "option_id")
+    return call.session.get(ConfigOption, key) if key is not None else None
 
 
 def _all_options(call: MethodCall) -> Any:
@@ -87,7 +88,8 @@ def _all_options(call: MethodCall) -> Any:
     if filters.get("name"):
         query = query.where(ConfigOption.name.like(f"%{filters['name']}%"))
     if filters.get("option_group_id"):
-        query = query.where(ConfigOption.group_id == int(filters["option_group_id"]))
+        query = query.where(ConfigOption.group_id == integer(filters["option_group_id"],
+                                                           "filters[option_group_id]"))
     return query
 
 
@@ -109,7 +111,7 @@ def get_all(call: MethodCall) -> Any:
 @method("package_options", "getList", status="partial", notes="ordered by name")
 def get_list(call: MethodCall) -> Any:
     """One page (20) of options."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     rows = call.session.scalars(_all_options(call).order_by(ConfigOption.name, ConfigOption.id)
                                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return option_objects(call, rows)
@@ -128,7 +130,7 @@ def get_by_package_id(call: MethodCall) -> Any:
     rows = call.session.scalars(
         select(ConfigOption)
         .join(config_group_products, config_group_products.c.group_id == ConfigOption.group_id)
-        .where(config_group_products.c.product_id == int(call.arg("package_id")))
+        .where(config_group_products.c.product_id == integer(call.arg("package_id"), "package_id"))
         .order_by(ConfigOption.group_id, ConfigOption.sort_order, ConfigOption.id)).all()
     return option_objects(call, rows)
 
@@ -137,7 +139,8 @@ def get_by_package_id(call: MethodCall) -> Any:
 def get_by_group_id(call: MethodCall) -> Any:
     """The options of one option group."""
     rows = call.session.scalars(select(ConfigOption).where(
-        ConfigOption.group_id == int(call.arg("package_option_group_id")))
+        ConfigOption.group_id == integer(call.arg("package_option_group_id"),
+                                        "package_option_group_id"))
         .order_by(ConfigOption.sort_order, ConfigOption.id)).all()
     return option_objects(call, rows)
 
@@ -159,7 +162,7 @@ def get_groups(call: MethodCall) -> Any:
 @method("package_options", "getValuePricing")
 def get_value_pricing(call: MethodCall) -> Any:
     """The pricing of one option value."""
-    value_id = int(call.arg("value_id"))
+    value_id = integer(call.arg("value_id"), "value_id")
     return [option_pricing_row(p, call.company_id)
             for p in prices_by_owner(call, "config_option_value", [value_id])[value_id]]
 
@@ -167,7 +170,7 @@ def get_value_pricing(call: MethodCall) -> Any:
 @method("package_options", "getValuePricingById")
 def get_value_pricing_by_id(call: MethodCall) -> Any:
     """One option value pricing by its pricing id, or false."""
-    price = call.session.get(Price, int(call.arg("pricing_id")))
+    price = call.session.get(Price, integer(call.arg("pricing_id"), "pricing_id"))
     if price is None or price.owner_type != "config_option_value" or not price.enabled:
         return False
     return option_pricing_row(price, call.company_id)
@@ -176,13 +179,13 @@ def get_value_pricing_by_id(call: MethodCall) -> Any:
 @method("package_options", "getTypes")
 def get_types(call: MethodCall) -> Any:
     """The option types."""
-    return dict(TYPES)
+    return PhpArray(TYPES)
 
 
 @method("package_options", "getValueStatuses")
 def get_value_statuses(call: MethodCall) -> Any:
     """The option value statuses."""
-    return {"active": "Active", "inactive": "Inactive"}
+    return PhpArray({"active": "Active", "inactive": "Inactive"})
 
 
 @method("package_options", "getPricingPeriods")
@@ -212,8 +215,8 @@ def add(call: MethodCall) -> Any:
     kind = str(vars_.get("type") or "select")
     if kind not in TYPE_TO_CORE:
         raise invalid("type", "format", "Invalid option type.")
-    groups = as_list(vars_.get("groups"))
-    if not groups or call.session.get(ConfigOptionGroup, int(groups[0])) is None:
+    groups = integers(vars_.get("groups"), "groups")
+    if not groups or call.session.get(ConfigOptionGroup, groups[0]) is None:
         raise invalid("groups", "exists", "hostbridge keeps each option in one option group; "
                       "give groups[] with an existing option group id.")
     currency = default_currency(call.session).code
@@ -224,18 +227,16 @@ def add(call: MethodCall) -> Any:
         "values": [_value_data(e, currency) for e in entries],
     }
     if kind == "quantity" and entries:
-        data["qty_min"] = int(entries[0].get("min") or 0)
-        data["qty_max"] = int(entries[0].get("max") or 0)
-    return str(add_config_option(call.session, int(groups[0]), data).id)
+        data["qty_min"] = optional_integer(entries[0].get("min"), "values[0][min]") or 0
+        data["qty_max"] = optional_integer(entries[0].get("max"), "values[0][max]") or 0
+    return str(add_config_option(call.session, groups[0], data).id)
 
 
 # -- option groups ---------------------------------------------------------------------------
 
 def _option_group(call: MethodCall, group_id: Any) -> ConfigOptionGroup | None:
-    try:
-        return call.session.get(ConfigOptionGroup, int(group_id))
-    except (TypeError, ValueError):
-        return None
+    key = optional_integer(group_id, "option_group_id")
+    return call.session.get(ConfigOptionGroup, key) if key is not None else None
 
 
 def _groups_query(call: MethodCall) -> Any:
@@ -264,7 +265,7 @@ def group_get_all(call: MethodCall) -> Any:
 @method("package_option_groups", "getList", status="partial", notes="ordered by name")
 def group_get_list(call: MethodCall) -> Any:
     """One page (20) of option groups."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     rows = call.session.scalars(_groups_query(call).order_by(
         ConfigOptionGroup.name, ConfigOptionGroup.id).offset((page - 1) * PER_PAGE)
         .limit(PER_PAGE))
@@ -282,7 +283,7 @@ def group_get_list_count(call: MethodCall) -> Any:
 def group_get_all_options(call: MethodCall) -> Any:
     """The options of one group."""
     rows = call.session.scalars(select(ConfigOption).where(
-        ConfigOption.group_id == int(call.arg("option_group_id")))
+        ConfigOption.group_id == integer(call.arg("option_group_id"), "option_group_id"))
         .order_by(ConfigOption.sort_order, ConfigOption.id)).all()
     return option_objects(call, rows)
 
@@ -292,7 +293,8 @@ def group_get_all_package_ids(call: MethodCall) -> Any:
     """The ids of the packages a group is attached to."""
     return list(call.session.scalars(
         select(config_group_products.c.product_id)
-        .where(config_group_products.c.group_id == int(call.arg("option_group_id")))
+        .where(config_group_products.c.group_id == integer(call.arg("option_group_id"),
+                                                           "option_group_id"))
         .order_by(config_group_products.c.product_id)))
 
 
@@ -304,5 +306,5 @@ def group_add(call: MethodCall) -> Any:
     if not str(vars_.get("name") or "").strip():
         raise invalid("name", "empty", "Please enter a name.")
     data = {"name": str(vars_["name"]), "description": str(vars_.get("description") or ""),
-            "product_ids": [int(p) for p in as_list(vars_.get("packages"))]}
+            "product_ids": integers(vars_.get("packages"), "packages")}
     return str(add_config_option_group(call.session, data).id)

@@ -13,6 +13,7 @@ from bridge.services.pricing import set_prices
 from bridge.services.settings import default_currency
 from compat.whmcs.api.params import as_bool, as_list
 
+from ..args import id_or_none, optional_integer, optional_text
 from ..registry import MethodCall, invalid, method
 from .managers import module_names
 from .package_groups import LANG, group_in_company
@@ -31,8 +32,9 @@ def _module(call: MethodCall, value: Any) -> str:
     if text in ("", "0"):
         return ""
     names = module_names(call.session, ("server",))
-    if text.isdigit() and int(text) in names:
-        return names[int(text)]
+    number = id_or_none(text)
+    if number is not None and number in names:
+        return names[number]
     if text in names.values():
         return text
     raise invalid("module_id", "exists", "Invalid module ID.")
@@ -58,29 +60,28 @@ def _product_data(call: MethodCall, vars_: dict[str, Any]) -> dict[str, Any]:
     if isinstance(vars_.get("meta"), Mapping):
         data["module_config"] = {str(k): v for k, v in vars_["meta"].items()}
     if "module_group" in vars_:
-        server_group = str(vars_["module_group"] or "").strip()
-        data["server_group_id"] = (int(server_group) if server_group.isdigit()
-                                   and int(server_group) else None)
+        data["server_group_id"] = optional_integer(vars_["module_group"], "module_group") or None
     if "qty" in vars_:
-        qty = str(vars_["qty"] or "").strip()
-        data["stock_control"] = qty.isdigit()
-        data["stock_quantity"] = int(qty) if qty.isdigit() else 0
+        qty = optional_integer(vars_["qty"], "qty")  # empty: no stock control
+        data["stock_control"] = qty is not None
+        data["stock_quantity"] = qty or 0
     for flag in ("taxable", "hidden"):
         if flag in vars_:
             data[flag] = as_bool(vars_[flag])
     if "status" in vars_:
-        if vars_["status"] not in STATUS_TYPES:
+        status = optional_text(vars_["status"], "status")
+        if status not in STATUS_TYPES:
             raise invalid("status", "format", "Invalid package status.")
-        data["retired"] = vars_["status"] == "inactive"
-        if vars_["status"] == "restricted":
+        data["retired"] = status == "inactive"
+        if status == "restricted":
             data["hidden"] = True
     if "prorata_day" in vars_:
-        day = str(vars_["prorata_day"] or "").strip()
-        data["prorata_billing"] = day.isdigit() and int(day) > 0
-        data["prorata_day"] = int(day) if day.isdigit() else 0
+        day = optional_integer(vars_["prorata_day"], "prorata_day") or 0
+        data["prorata_billing"] = day > 0
+        data["prorata_day"] = day
     if "prorata_cutoff" in vars_:
-        cutoff = str(vars_["prorata_cutoff"] or "").strip()
-        data["prorata_charge_next_month_day"] = int(cutoff) if cutoff.isdigit() else 0
+        data["prorata_charge_next_month_day"] = optional_integer(
+            vars_["prorata_cutoff"], "prorata_cutoff") or 0
     groups = as_list(vars_.get("groups"))
     if groups:
         group = group_in_company(call, groups[0])

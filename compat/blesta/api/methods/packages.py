@@ -17,7 +17,10 @@ from bridge.models import ConfigOptionGroup, Price, Product, ProductGroup
 from bridge.models.catalog import config_group_products
 from compat.whmcs.api.params import as_bool
 
+from ..args import integer, optional_integer
+from ..args import page as page_of
 from ..registry import MethodCall, method
+from ..render import PhpArray
 from .managers import module_id_of, module_names
 from .package_groups import LANG, group_in_company, group_object
 from .pricing import package_pricing_row, periods, prices_by_owner
@@ -88,9 +91,8 @@ def scoped(call: MethodCall) -> Any:
 
 def product_in_company(call: MethodCall, package_id: Any) -> Product | None:
     """The product ``package_id`` if the caller's company sees it."""
-    try:
-        key = int(package_id)
-    except (TypeError, ValueError):
+    key = optional_integer(package_id, "package_id")
+    if key is None:
         return None
     product: Product | None = call.session.scalar(scoped(call).where(Product.id == key))
     return product
@@ -108,7 +110,8 @@ def _filtered(call: MethodCall, query: Any) -> Any:
     if filters.get("name"):
         query = query.where(Product.name.like(f"%{filters['name']}%"))
     if filters.get("module_id"):
-        name = module_names(call.session).get(int(filters["module_id"]), "\0")
+        name = module_names(call.session).get(
+            integer(filters["module_id"], "filters[module_id]"), "\0")
         query = query.where(Product.module == name)
     if "hidden" in filters and str(filters["hidden"]) != "":
         query = query.where(Product.hidden.is_(as_bool(filters["hidden"])))
@@ -133,7 +136,8 @@ def get(call: MethodCall) -> Any:
 @method("packages", "getByPricingId")
 def get_by_pricing_id(call: MethodCall) -> Any:
     """The package a pricing (price point) belongs to, or false."""
-    price = call.session.get(Price, int(call.arg("package_pricing_id")))
+    price = call.session.get(Price, integer(call.arg("package_pricing_id"),
+                                                 "package_pricing_id"))
     if price is None or price.owner_type != "product":
         return False
     product = product_in_company(call, price.owner_id)
@@ -143,7 +147,7 @@ def get_by_pricing_id(call: MethodCall) -> Any:
 @method("packages", "getList", status="partial", notes="filters: name, module_id, hidden")
 def get_list(call: MethodCall) -> Any:
     """One page (20) of packages."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     query = _filtered(call, scoped(call)).order_by(*_order(call.vars("order_by") or
                                                            {"id_code": "asc"}))
     rows = call.session.scalars(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
@@ -196,7 +200,7 @@ def get_all_groups(call: MethodCall) -> Any:
 @method("packages", "getStatusTypes")
 def get_status_types(call: MethodCall) -> Any:
     """The package statuses."""
-    return dict(STATUS_TYPES)
+    return PhpArray(STATUS_TYPES)
 
 
 @method("packages", "getPricingPeriods")

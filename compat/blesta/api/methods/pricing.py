@@ -9,7 +9,7 @@ a package's ``package_pricing.id`` is the same number. A cycle that is not offer
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, case, cast, func, select
@@ -18,8 +18,11 @@ from bridge.models import Price
 from bridge.services.pricing import set_prices
 from compat.whmcs.api.params import as_list
 
+from ..args import id_or_none, optional_amount, optional_integer
+from ..args import page as page_of
 from ..format import cycle_of, money, term_period
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 
 PER_PAGE = 20
 PERIODS = ("day", "week", "month", "year", "onetime")
@@ -35,7 +38,7 @@ _TERM = cast(func.substr(Price.cycle, 1, func.length(Price.cycle) - 1), Integer)
 def periods(plural: Any) -> dict[str, str]:
     """``{period: label}`` as ``getPeriods``/``getPricingPeriods`` answer."""
     index = 1 if str(plural).lower() in ("1", "true") else 0
-    return {period: names[index] for period, names in PERIOD_NAMES.items()}
+    return PhpArray((period, names[index]) for period, names in PERIOD_NAMES.items())
 
 
 def pricing_row(price: Price, company_id: int) -> dict[str, Any]:
@@ -78,11 +81,8 @@ def prices_by_owner(call: MethodCall, owner_type: str,
 
 
 def _amount(value: Any, field: str) -> Decimal:
-    try:
-        amount = Decimal(str(value if value not in (None, "") else "0").strip())
-    except InvalidOperation as exc:
-        raise invalid(field, "format", f"{value!r} is not an amount.") from exc
-    if not amount.is_finite() or amount < 0:
+    amount = optional_amount(value, field) or Decimal(0)
+    if amount < 0:
         raise invalid(field, "format", f"{value!r} is not an amount of 0 or more.")
     return amount
 
@@ -96,9 +96,10 @@ def cycle_from(term: Any, period: Any, field: str = "pricing[][term]") -> str:
     if period == "onetime":
         return "onetime"
     text = str(term if term not in (None, "") else "1").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 9999:
+    number = id_or_none(text)
+    if number is None or not 1 <= number <= 9999:
         raise invalid(field, "format", "The term must be a number from 1 to 9999.")
-    return cycle_of(int(text), period)
+    return cycle_of(number, period)
 
 
 def parse_pricing(entries: Any, default_currency: str) -> dict[str, dict[str, dict[str, Any]]]:
@@ -118,9 +119,8 @@ def parse_pricing(entries: Any, default_currency: str) -> dict[str, dict[str, di
 
 
 def _price(call: MethodCall, pricing_id: Any) -> Price | None:
-    try:
-        key = int(pricing_id)
-    except (TypeError, ValueError):
+    key = optional_integer(pricing_id, "pricing_id")
+    if key is None:
         return None
     return call.session.scalar(select(Price).where(Price.id == key, Price.enabled.is_(True)))
 
@@ -145,7 +145,7 @@ def get_all(call: MethodCall) -> Any:
 @method("pricings", "getList", status="partial", notes="order_by is fixed to period, term")
 def get_list(call: MethodCall) -> Any:
     """One page (20) of price points, by period then term."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     rows = call.session.scalars(_ordered().offset((page - 1) * PER_PAGE).limit(PER_PAGE))
     return [pricing_row(p, call.company_id) for p in rows]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -23,7 +23,9 @@ from bridge.services.order_admin import set_service_options
 from bridge.services.orders import accept_order, place_order
 from compat.whmcs.api.params import as_bool
 
+from ..args import integer, optional_amount, optional_integer
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from .services import service_in_company
 
 STATUSES = ("pending", "active", "suspended", "canceled", "in_review")
@@ -46,23 +48,17 @@ def _module_fields(vars_: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _amount(value: Any, field: str) -> Decimal | None:
-    text = str(value if value is not None else "").strip()
-    if not text:
+    amount = optional_amount(value, field)
+    if amount is None:
         return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise invalid(field, "format", "Invalid price.") from exc
-    if not amount.is_finite() or amount < 0:
+    if amount < 0:
         raise invalid(field, "format", "Invalid price.")
     return amount
 
 
 def _product_price(call: MethodCall, pricing_id: Any) -> Price:
-    try:
-        price = call.session.get(Price, int(pricing_id))
-    except (TypeError, ValueError):
-        price = None
+    key = optional_integer(pricing_id, "pricing_id")
+    price = call.session.get(Price, key) if key is not None else None
     if price is None or price.owner_type != "product" or not price.enabled:
         raise invalid("pricing_id", "exists", "Invalid package pricing ID.")
     return price
@@ -72,8 +68,14 @@ def _options(vars_: Mapping[str, Any]) -> dict[int, int]:
     raw = vars_.get("configoptions")
     if not isinstance(raw, Mapping):
         return {}
-    return {int(k): int(v) for k, v in raw.items()
-            if str(k).isdigit() and str(v).strip().isdigit()}
+    # an option's value id (or quantity); an entry whose value is not a number is refused
+    out: dict[int, int] = {}
+    for key, value in raw.items():
+        option = integer(key, "configoptions")
+        chosen = optional_integer(value, f"configoptions[{key}]")
+        if chosen is not None:
+            out[option] = chosen
+    return out
 
 
 def _check(call: MethodCall, outcome: provisioning.ModuleOutcome) -> None:
@@ -149,9 +151,9 @@ def add(call: MethodCall) -> Any:
     """Create a service for a client from a package pricing; returns the service id."""
     vars_ = call.vars()
     price = _product_price(call, vars_.get("pricing_id"))
-    client_id = str(vars_.get("client_id") or "").strip()
+    client_id = optional_integer(vars_.get("client_id"), "client_id")
     client = call.session.scalar(select(Client).where(
-        Client.id == (int(client_id) if client_id.isdigit() else 0),
+        Client.id == (client_id or 0),
         or_(Client.company_id == call.company_id, Client.company_id.is_(None))))
     if client is None:
         raise invalid("client_id", "exists", "Invalid client ID.")
@@ -164,12 +166,13 @@ def add(call: MethodCall) -> Any:
                             "config_options": _options(vars_),
                             "price_override": _amount(vars_.get("override_price"),
                                                       "override_price")}
-    if str(vars_.get("module_row_id") or "").isdigit():
-        item["server_id"] = int(vars_["module_row_id"]) or None
+    module_row = optional_integer(vars_.get("module_row_id"), "module_row_id")
+    if module_row is not None:
+        item["server_id"] = module_row or None
     order: dict[str, Any] = {"products": [item], "create_invoice": False}
     if vars_.get("coupon_id"):
-        coupon = str(vars_["coupon_id"]).strip()
-        promo = call.session.get(Promotion, int(coupon)) if coupon.isdigit() else None
+        coupon = integer(vars_["coupon_id"], "coupon_id")
+        promo = call.session.get(Promotion, coupon)
         if promo is None:
             raise invalid("coupon_id", "exists", "Invalid coupon ID.")
         order["promo_code"] = promo.code
@@ -179,8 +182,9 @@ def add(call: MethodCall) -> Any:
         raise _renamed(exc) from exc
     service = result.services[0]
     extra: dict[str, Any] = {k: fields[k] for k in ("username", "password") if k in fields}
-    if int(vars_.get("qty") or 1) > 1:
-        extra["quantity"] = int(vars_["qty"])
+    qty = optional_integer(vars_.get("qty"), "qty") or 1
+    if qty > 1:
+        extra["quantity"] = qty
     if extra:
         lifecycle.update_service(call.session, service.id, extra)
     accept_order(call.session, result.order.id, provision=False)
@@ -234,11 +238,11 @@ def edit(call: MethodCall) -> Any:
     changes.update({k: fields[k] for k in ("domain", "username") if k in fields})
     if override is not None:
         changes["recurring_amount"] = override
-    if str(vars_.get("qty") or "").isdigit():
-        changes["quantity"] = int(vars_["qty"])
+    qty = optional_integer(vars_.get("qty"), "qty")
+    if qty is not None:
+        changes["quantity"] = qty
     if "module_row_id" in vars_:
-        row = str(vars_["module_row_id"] or "").strip()
-        changes["server_id"] = int(row) if row.isdigit() and int(row) else None
+        changes["server_id"] = optional_integer(vars_["module_row_id"], "module_row_id") or None
     if vars_.get("date_renews"):
         changes["next_due_date"] = _due(vars_["date_renews"])
     if "password" in fields:
@@ -309,5 +313,5 @@ def cancel(call: MethodCall) -> Any:
 @method("service_changes", "getStatuses")
 def service_change_statuses(call: MethodCall) -> Any:
     """The service change statuses (hostbridge applies package changes at once)."""
-    return {"pending": "Pending", "completed": "Completed", "canceled": "Canceled",
-            "error": "Error"}
+    return PhpArray({"pending": "Pending", "completed": "Completed", "canceled": "Canceled",
+                     "error": "Error"})

@@ -28,8 +28,11 @@ from bridge.models import (
 from bridge.security.secrets import SecretError
 from bridge.services.common import secret_box
 
+from ..args import integer, optional_integer
+from ..args import page as page_of
 from ..format import SERVICE_STATUS, money, stamp
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from .packages import package_objects
 from .pricing import cycle_from, package_pricing_row
 
@@ -170,9 +173,8 @@ def scoped(call: MethodCall) -> Any:
 
 def service_in_company(call: MethodCall, service_id: Any) -> Service | None:
     """The service ``service_id`` if the caller's company sees it."""
-    try:
-        key = int(service_id)
-    except (TypeError, ValueError):
+    key = optional_integer(service_id, "service_id")
+    if key is None:
         return None
     service: Service | None = call.session.scalar(scoped(call).where(Service.id == key))
     return service
@@ -182,9 +184,9 @@ def _filtered(call: MethodCall, status: Any, *, client_id: Any = None,
               package_id: Any = None) -> Any:
     query = scoped(call)
     if client_id:
-        query = query.where(Service.client_id == int(client_id))
+        query = query.where(Service.client_id == integer(client_id, "client_id"))
     if package_id:
-        query = query.where(Service.product_id == int(package_id))
+        query = query.where(Service.product_id == integer(package_id, "package_id"))
     status = str(status or "all")
     if status == "scheduled_cancellation":
         query = query.where(Service.status.in_(("active", "suspended")), Service.id.in_(
@@ -198,7 +200,7 @@ def _filtered(call: MethodCall, status: Any, *, client_id: Any = None,
         query = query.where(Service.product_id.in_(select(Product.id).where(
             Product.name.like(f"%{filters['package_name']}%"))))
     if filters.get("service_id"):
-        query = query.where(Service.id == int(filters["service_id"]))
+        query = query.where(Service.id == integer(filters["service_id"], "filters[service_id]"))
     return query
 
 
@@ -226,7 +228,7 @@ def get(call: MethodCall) -> Any:
         notes="children and formatted_filters are ignored; filters: package_name, service_id")
 def get_list(call: MethodCall) -> Any:
     """One page (20) of services, by status (default active) and client."""
-    page = max(int(call.arg("page", 1) or 1), 1)
+    page = page_of(call)
     query = _filtered(call, call.arg("status"), client_id=call.arg("client_id"))
     rows = call.session.scalars(query.order_by(*_order(call))
                                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
@@ -268,7 +270,7 @@ def get_all(call: MethodCall) -> Any:
 @method("services", "getStatusTypes")
 def get_status_types(call: MethodCall) -> Any:
     """The service statuses."""
-    return dict(STATUS_TYPES)
+    return PhpArray(STATUS_TYPES)
 
 
 @method("services", "getOptions")
@@ -281,7 +283,7 @@ def get_options(call: MethodCall) -> Any:
 @method("services", "getPackagePricing")
 def get_package_pricing(call: MethodCall) -> Any:
     """A package pricing (price point of a product), or false."""
-    price = call.session.get(Price, int(call.arg("pricing_id")))
+    price = call.session.get(Price, integer(call.arg("pricing_id"), "pricing_id"))
     if price is None or price.owner_type != "product":
         return False
     return package_pricing_row(price, call.company_id)

@@ -28,8 +28,10 @@ from bridge.models import (
     TicketMessage,
 )
 
+from ..args import id_or_none
 from ..format import TICKET_STATUS, stamp
 from ..registry import MethodCall, method
+from ..render import PhpArray
 from .billing_shared import count_of, flag, items, optional_int, ordered, page_of, paged
 
 TICKETS = "support_manager.support_manager_tickets"
@@ -73,7 +75,8 @@ def scoped_ticket(call: MethodCall, ticket_id: Any) -> Ticket | None:
 
 
 def _code(number: str) -> int | str:
-    return int(number) if number.isdigit() else number
+    ident = id_or_none(number)
+    return number if ident is None else ident
 
 
 class People:
@@ -260,19 +263,19 @@ def get_status_count(call: MethodCall) -> Any:
 @method(TICKETS, "getStatuses", status="partial", notes="trash is not offered")
 def get_statuses(call: MethodCall) -> Any:
     """Ticket statuses and their names."""
-    return dict(STATUS_NAMES)
+    return PhpArray(STATUS_NAMES)
 
 
 @method(TICKETS, "getPriorities")
 def get_priorities(call: MethodCall) -> Any:
     """Ticket priorities and their names."""
-    return dict(PRIORITY_NAMES)
+    return PhpArray(PRIORITY_NAMES)
 
 
 @method(TICKETS, "getReplyTypes")
 def get_reply_types(call: MethodCall) -> Any:
     """Reply types and their names."""
-    return dict(REPLY_TYPES)
+    return PhpArray(REPLY_TYPES)
 
 
 __all__ = ["STATUS_IN", "TICKETS", "company_departments", "render", "scoped_ticket"]

@@ -19,6 +19,7 @@ from bridge.models import Admin, PredefinedReply, PredefinedReplyCategory, Ticke
 from bridge.services.content import add_predefined_category, add_predefined_reply
 
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from .billing_shared import (
     PER_PAGE,
     count_of,
@@ -36,6 +37,9 @@ RESPONSES = "support_manager.support_manager_responses"
 STAFF = "support_manager.support_manager_staff"
 DEPARTMENT_ORDER: dict[str, Any] = {"name": TicketDepartment.name, "id": TicketDepartment.id,
                                     "email": TicketDepartment.email}
+DEPARTMENT_NOTES = (
+    "mail import, captcha, auto-close, reminder, attachment and auto-response columns print "
+    "Blesta's defaults (the feature off): the core keeps no such department settings")
 STAFF_ORDER: dict[str, Any] = {"first_name": Admin.first_name, "last_name": Admin.last_name,
                                "email": Admin.email, "id": Admin.id}
 
@@ -43,7 +47,10 @@ STAFF_ORDER: dict[str, Any] = {"first_name": Admin.first_name, "last_name": Admi
 # -- departments ------------------------------------------------------------------------------
 
 def department_object(department: TicketDepartment) -> dict[str, Any]:
-    """A department row as the plugin returns it (mail import off)."""
+    """A department row as the plugin returns it: every support_departments column. The core
+    keeps name, description, email, clients_only and hidden; the rest (mail import, captcha,
+    auto-close, reminders, attachments, auto-response) are Blesta's defaults with the features
+    off, as ``DEPARTMENT_NOTES`` says."""
     return {
         "id": department.id, "company_id": department.company_id, "name": department.name,
         "description": department.description, "email": department.email, "method": "none",
@@ -52,7 +59,9 @@ def department_object(department: TicketDepartment) -> dict[str, Any]:
         "clients_only": int(department.clients_only), "require_captcha": 0,
         "override_from_email": 1, "send_ticket_received": 1, "automatic_transition": 0,
         "close_ticket_interval": None, "delete_ticket_interval": None,
-        "reminder_ticket_interval": None, "include_attachments": 0,
+        "reminder_ticket_interval": None, "reminder_ticket_status": None,
+        "reminder_ticket_priority": None, "include_attachments": 0, "attachment_types": None,
+        "max_attachment_size": None, "response_id": None,
         "status": "hidden" if department.hidden else "visible", "fields": [],
     }
 
@@ -66,7 +75,7 @@ def _departments(call: MethodCall, company_id: Any) -> Select[Any]:
     return query
 
 
-@method(DEPARTMENTS, "get")
+@method(DEPARTMENTS, "get", status="partial", notes=DEPARTMENT_NOTES)
 def get_department(call: MethodCall) -> Any:
     """One department, or false."""
     ident = optional_int(call.arg("department_id"), "department_id")
@@ -75,7 +84,7 @@ def get_department(call: MethodCall) -> Any:
     return False if found is None else department_object(found)
 
 
-@method(DEPARTMENTS, "getList")
+@method(DEPARTMENTS, "getList", status="partial", notes=DEPARTMENT_NOTES)
 def get_department_list(call: MethodCall) -> Any:
     """One page (20) of the company's departments, by name."""
     query = ordered(_departments(call, call.arg("company_id")), call.arg("order_by"),
@@ -105,13 +114,13 @@ def get_all_departments(call: MethodCall) -> Any:
 @method(DEPARTMENTS, "getStatuses")
 def get_department_statuses(call: MethodCall) -> Any:
     """Department statuses and their names."""
-    return {"visible": "Visible", "hidden": "Hidden"}
+    return PhpArray({"visible": "Visible", "hidden": "Hidden"})
 
 
 @method(DEPARTMENTS, "getPriorities")
 def get_department_priorities(call: MethodCall) -> Any:
     """Ticket priorities and their names."""
-    return dict(PRIORITY_NAMES)
+    return PhpArray(PRIORITY_NAMES)
 
 
 # -- predefined responses ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bridge.errors import PermissionDenied
 from bridge.models import ApiCredential
 from bridge.services.access import add_api_credential, verify_api_credential
 
+from ..args import id_or_none
 from ..format import stamp
 from ..registry import MethodCall, invalid, method
 from ._people import company_ref, count_rows, in_company, order_pairs, page_of, page_rows, text
@@ -41,10 +42,10 @@ def _scoped(call: MethodCall) -> Select[Any]:
 @method("api_keys", "get", status="partial", notes=NOTES)
 def get(call: MethodCall) -> Any:
     """One API key of the caller's company, or false."""
-    ident = text(call.arg("id"))
-    if not ident.isdigit():
+    ident = id_or_none(text(call.arg("id")))
+    if ident is None:
         return False
-    cred = call.session.scalar(_scoped(call).where(ApiCredential.id == int(ident)))
+    cred = call.session.scalar(_scoped(call).where(ApiCredential.id == ident))
     return key_row(call, cred) if cred is not None else False
 
 

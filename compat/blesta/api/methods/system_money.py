@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from bridge.models import Currency, TaxRule
-from bridge.money import to_decimal
 from bridge.services.settings import add_currency, get_setting
 from bridge.services.tax_rules import add_tax_rule, remove_tax_rule
 
+from ..args import optional_amount
 from ..format import money, stamp
 from ..registry import MethodCall, invalid, method
+from ..render import PhpArray
 from ._people import (
     company_ref,
     count_rows,
@@ -41,10 +42,7 @@ CURRENCY_NOTES = "currencies are install-wide (company_id only labels them); for
 
 
 def _amount(value: Any, field: str) -> Decimal:
-    try:
-        return to_decimal(text(value) or "0")
-    except (TypeError, ValueError) as exc:
-        raise invalid(field, "format", f"{field} must be a number") from exc
+    return optional_amount(value, field) or Decimal(0)
 
 
 def currency_row(currency: Currency, company_id: int) -> dict[str, Any]:
@@ -94,7 +92,7 @@ def get_currency_list_count(call: MethodCall) -> Any:
 @method("currencies", "getFormats", status="partial", notes=CURRENCY_NOTES)
 def get_formats(call: MethodCall) -> Any:
     """Format -> example, for the formats the core can print."""
-    return {wire: example for wire, example in FORMATS.values()}
+    return PhpArray(FORMATS.values())
 
 
 @method("currencies", "add", status="partial", notes=CURRENCY_NOTES)
@@ -229,16 +227,16 @@ def delete_tax(call: MethodCall) -> Any:
 @method("taxes", "getTaxTypes", status="partial", notes=TAX_NOTES)
 def get_tax_types(call: MethodCall) -> Any:
     """Tax type -> label (inclusive_calculated is not offered)."""
-    return dict(TAX_TYPES)
+    return PhpArray(TAX_TYPES)
 
 
 @method("taxes", "getTaxLevels")
 def get_tax_levels(call: MethodCall) -> Any:
     """Tax level -> label."""
-    return {1: "Level 1", 2: "Level 2"}
+    return PhpArray({1: "Level 1", 2: "Level 2"})
 
 
 @method("taxes", "getTaxStatus")
 def get_tax_status(call: MethodCall) -> Any:
     """Tax status -> label."""
-    return {"active": "Active", "inactive": "Inactive"}
+    return PhpArray({"active": "Active", "inactive": "Inactive"})

@@ -28,6 +28,7 @@ from bridge.money import ZERO
 
 from ..format import money, stamp
 from ..registry import MethodCall, method
+from ..render import PhpArray
 from .billing_shared import (
     amount,
     company_clients,
@@ -333,13 +334,13 @@ def get_type(call: MethodCall) -> Any:
 @method("transactions", "transactionStatusNames")
 def transaction_status_names(call: MethodCall) -> Any:
     """Status words and their names."""
-    return dict(STATUS_NAMES)
+    return PhpArray(STATUS_NAMES)
 
 
 @method("transactions", "transactionTypeNames")
 def transaction_type_names(call: MethodCall) -> Any:
     """Payment types and their names."""
-    return {"cc": "Credit Card", "ach": "ACH", "other": "Other"}
+    return PhpArray({"cc": "Credit Card", "ach": "ACH", "other": "Other"})
 
 
 __all__ = ["APPLIED_ACTION", "TYPES", "TYPE_IDS", "Ledger", "gateway_ids", "ledger_of",

@@ -21,9 +21,10 @@ from bridge.services.access import (
 )
 from bridge.services.login_users import delete_users_without_clients, update_user
 
+from ..args import id_or_none
 from ..format import stamp
 from ..registry import MethodCall, invalid, method
-from ._people import flag, opt_int, req_int, text
+from ._people import flag, req_int, text
 
 SECRET_NOTES = "password, two_factor_key and two_factor_pin print as null (never exposed)"
 
@@ -149,7 +150,7 @@ def auth(call: MethodCall) -> Any:
     password = str(vars_.get("password") or "")
     kind = text(call.arg("type", "any")).lower() or "any"
     username = text(call.arg("username")) or text(vars_.get("username"))
-    user_id = opt_int(username, "username") if username.isdigit() else None
+    user_id = id_or_none(username)
     if user_id is not None:
         user = call.session.get(User, user_id)
         username = user.email if user is not None else username
