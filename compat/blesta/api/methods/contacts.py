@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from bridge.countries import formatted_phone
 from bridge.models import Client, Contact
 from bridge.services.contacts import add_contact, delete_contact, update_contact
-from compat.whmcs.api.actions.clients_countries import formatted_phone
 
 from ..format import stamp
 from ..registry import MethodCall, invalid, method

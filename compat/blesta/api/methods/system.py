@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bridge.countries import COUNTRIES
 from bridge.models import Company, Setting
 from bridge.services.settings import DEFAULTS, set_setting
-from compat.whmcs.api.actions.clients_countries import COUNTRIES
 
 from ..registry import MethodCall, invalid, method
 from ._people import (

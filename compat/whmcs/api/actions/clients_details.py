@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bridge.countries import calling_code, country_name, formatted_phone
 from bridge.models import Client, Currency, CustomField, User, UserClient
 from bridge.services.clients import find_client_by_email
 from bridge.services.customfields import get_custom_field_values
@@ -15,7 +16,6 @@ from bridge.services.customfields import get_custom_field_values
 from ..format import CLIENT_STATUS, money
 from ..registry import ApiError, ApiRequest, action
 from .clients import EMAIL_TYPES
-from .clients_countries import calling_code, country_name, formatted_phone
 from .clients_stats import client_stats
 
 Login = tuple[datetime, str]

@@ -1,5 +1,6 @@
-"""Country names and telephone calling codes by ISO 3166 code, for the client detail keys
-WHMCS derives from them (``countryname``, ``phonecc``, ``phonenumberformatted``)."""
+"""Country names and telephone calling codes by ISO 3166 code: core reference data every door
+prints from (WHMCS's ``countryname``, ``phonecc`` and ``phonenumberformatted``; Blesta's
+``countries`` model and contact numbers)."""
 
 from __future__ import annotations
 
