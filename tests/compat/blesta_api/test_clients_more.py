@@ -12,6 +12,7 @@ from bridge.models import (
     Admin,
     Client,
     ClientGroup,
+    ClientNote,
     Company,
     CustomField,
     Invoice,
@@ -294,3 +295,43 @@ def test_client_settings_read_and_write(call, send):
         {"response": False}
     assert send("PUT", "clients/setSetting", {"client_id": client["id"], "key": "tax_id",
                                              "value": "x", "encrypted": "true"})[0] == 400
+
+
+def test_edit_note_changes_what_is_sent_and_delete_removes_it(call, seed):
+    client = new_client(call)
+    note_id = call("POST", "clients/addNote", client_id=client["id"], staff_id="",
+                   **{"vars[title]": "T", "vars[description]": "Body"})[1]["response"]
+    assert call("PUT", "clients/editNote", note_id=note_id,
+                **{"vars[stickied]": "1"}) == (200, {"response": None})
+    note = call("GET", "clients/getNote", note_id=note_id)[1]["response"]
+    assert (note["title"], note["description"], note["stickied"]) == ("T", "Body", 1)
+    assert note["date_updated"] is not None
+    call("PUT", "clients/editNote", note_id=note_id,
+         **{"vars[title]": "New", "vars[description]": "Changed"})
+    note = call("GET", "clients/getNote", note_id=note_id)[1]["response"]
+    assert (note["title"], note["description"], note["stickied"]) == ("New", "Changed", 1)
+    status, body = call("PUT", "clients/editNote", note_id=note_id,
+                        **{"vars[description]": ""})
+    assert status == 400 and "description" in body["errors"]
+    assert call("DELETE", "clients/deleteNote", note_id=note_id) == (200, {"response": None})
+    assert call("GET", "clients/getNote", note_id=note_id)[1] == {"response": False}
+    status, body = call("DELETE", "clients/deleteNote", note_id=note_id)
+    assert status == 400 and "note_id" in body["errors"]
+
+
+def test_notes_of_another_company_cannot_be_changed(call, seed):
+    def theirs(session):
+        session.add(Company(id=2, name="Other"))
+        session.flush()
+        client = Client(first_name="T", last_name="Heirs", email="t@example.com",
+                        company_id=2, currency="USD")
+        session.add(client)
+        session.flush()
+        note = ClientNote(client_id=client.id, body="secret")
+        session.add(note)
+        session.flush()
+        return note.id
+    note_id = seed(theirs)
+    assert call("PUT", "clients/editNote", note_id=note_id,
+                **{"vars[title]": "x"})[0] == 400
+    assert call("DELETE", "clients/deleteNote", note_id=note_id)[0] == 400

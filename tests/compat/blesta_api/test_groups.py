@@ -83,3 +83,36 @@ def test_groups_of_another_company(call, seed):
     assert call("GET", "client_groups/getDefault", company_id=3)[1]["response"]["name"] == "Ours"
     assert call("PUT", "client_groups/edit", client_group_id=theirs,
                 **{"vars[name]": "Mine"})[0] == 400
+
+
+def test_delete_moves_clients_to_the_default_group(call):
+    default = add_group(call, "Default")
+    doomed = add_group(call, "Doomed")
+    status, body = call("POST", "clients/create", **{
+        "vars[first_name]": "Jo", "vars[last_name]": "Doe", "vars[email]": "jo@example.com",
+        "vars[client_group_id]": doomed})
+    assert status == 200, body
+    client_id = body["response"]["id"]
+    assert call("DELETE", "client_groups/delete",
+                client_group_id=doomed) == (200, {"response": None})
+    assert call("GET", "client_groups/get", client_group_id=doomed)[1] == {"response": False}
+    got = call("GET", "clients/get", client_id=client_id)[1]["response"]
+    assert got["client_group_id"] == int(default) and got["group_name"] == "Default"
+    status, body = call("DELETE", "client_groups/delete", client_group_id=default)
+    assert status == 400 and body["errors"]["client_group_id"] == {
+        "is_default": "The default client group cannot be deleted."}
+    assert call("DELETE", "client_groups/delete", client_group_id=999)[0] == 400
+
+
+def test_delete_refuses_another_companys_group(call, seed):
+    def other(session):
+        session.add(Company(id=2, name="Other"))
+        session.flush()
+        group = ClientGroup(name="Theirs", company_id=2)
+        session.add(group)
+        session.flush()
+        return group.id
+    add_group(call, "Ours")
+    theirs = seed(other)
+    status, body = call("DELETE", "client_groups/delete", client_group_id=theirs)
+    assert status == 400 and "client_group_id" in body["errors"]

@@ -1,5 +1,5 @@
-"""Client notes (``clients/addNote``, ``getNote``, ``getNoteList``, ``getNoteListCount``,
-``getAllStickyNotes``)."""
+"""Client notes (``clients/addNote``, ``editNote``, ``deleteNote``, ``getNote``,
+``getNoteList``, ``getNoteListCount``, ``getAllStickyNotes``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from bridge.models import Admin, ClientNote
+from bridge.services.client_records import delete_client_note, update_client_note
 from bridge.services.clients import add_client_note
 
+from ..args import optional_text
 from ..format import stamp
 from ..registry import MethodCall, invalid, method
 from ._people import (
@@ -71,6 +73,35 @@ def add_note(call: MethodCall) -> Any:
                            title=text(vars_.get("title")), admin_id=staff_id,
                            sticky=flag(vars_.get("stickied"), False))
     return str(note.id)
+
+
+def _scoped_note(call: MethodCall) -> ClientNote:
+    note = call.session.get(ClientNote, req_int(call, "note_id"))
+    if note is None or scoped_client(call, note.client_id) is None:
+        raise invalid("note_id", "exists", "Invalid note ID.")
+    return note
+
+
+@method("clients", "editNote", status="partial", notes="staff_id cannot change")
+def edit_note(call: MethodCall) -> Any:
+    """Change a note's ``title``, ``description`` or ``stickied`` (only those sent)."""
+    note = _scoped_note(call)
+    vars_ = call.vars()
+    body = optional_text(vars_.get("description"), "description")
+    if "description" in vars_ and not body:
+        raise invalid("description", "empty", "Please enter a note.")
+    title = optional_text(vars_.get("title"), "title")
+    update_client_note(
+        call.session, note.id, title=(title or "") if "title" in vars_ else None, body=body,
+        sticky=flag(vars_["stickied"], False) if "stickied" in vars_ else None)
+    return None
+
+
+@method("clients", "deleteNote")
+def delete_note(call: MethodCall) -> Any:
+    """Delete a note."""
+    delete_client_note(call.session, _scoped_note(call).id)
+    return None
 
 
 @method("clients", "getNote")

@@ -1,4 +1,4 @@
-"""Client groups (``client_groups``): add, edit, get, getAll, getList, getListCount,
+"""Client groups (``client_groups``): add, edit, delete, get, getAll, getList, getListCount,
 getDefault. Groups without a company belong to every company."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from bridge.models import ClientGroup
+from bridge.services.client_records import delete_client_group
 from bridge.services.clients import add_client_group, update_client_group
 
 from ..registry import MethodCall, invalid, method
@@ -103,5 +104,26 @@ def get_list_count(call: MethodCall) -> Any:
         notes="the company's oldest group (the core marks no default group)")
 def get_default(call: MethodCall) -> Any:
     """The company's default client group: its first one; false when it has none."""
-    group = call.session.scalar(_of_company(call).order_by(ClientGroup.id).limit(1))
+    group = _default(call, req_int(call, "company_id"))
     return group_row(call, group) if group is not None else False
+
+
+def _default(call: MethodCall, company_id: int) -> ClientGroup | None:
+    return call.session.scalar(select(ClientGroup).where(
+        in_company(ClientGroup.company_id, company_id)).order_by(ClientGroup.id).limit(1))
+
+
+@method("client_groups", "delete", status="partial", notes=(
+    "the default group (the company's oldest) cannot be deleted; the group's clients move to "
+    "it, as in Blesta"))
+def delete(call: MethodCall) -> Any:
+    """Delete a client group, moving its clients to the company's default group."""
+    group = scoped_group(call, req_int(call, "client_group_id"), call.company_id)
+    if group is None:
+        raise invalid("client_group_id", "exists", "Invalid client group ID.")
+    default = _default(call, call.company_id)
+    if default is not None and default.id == group.id:
+        raise invalid("client_group_id", "is_default",
+                      "The default client group cannot be deleted.")
+    delete_client_group(call.session, group.id, move_to=default.id if default else None)
+    return None
