@@ -179,6 +179,42 @@ def test_currencies(call, seed):
     assert "#,###.##" in call("GET", "currencies/getFormats")[1]["response"]
 
 
+def test_currency_edit_changes_what_is_sent(call):
+    call("POST", "currencies/add", **{"vars[code]": "EUR", "vars[exchange_rate]": "0.5",
+                                      "vars[suffix]": " EUR"})
+    assert call("PUT", "currencies/edit", currency_code="EUR", company_id=1, **{
+        "vars[exchange_rate]": "0.9", "vars[precision]": "3",
+        "vars[format]": "#,###"}) == (200, {"response": None})
+    got = call("GET", "currencies/get", currency_code="EUR", company_id=1)[1]["response"]
+    assert (got["exchange_rate"], got["precision"], got["format"], got["suffix"]) == \
+        ("0.900000", 3, "#,###", " EUR")
+    assert got["exchange_updated"] is not None  # stamped with the new rate
+    for bad, field in (({"vars[exchange_rate]": "0"}, "exchange_rate"),
+                       ({"vars[precision]": "9"}, "precision"),
+                       ({"vars[format]": "# ###"}, "format")):
+        status, body = call("PUT", "currencies/edit", currency_code="EUR", company_id=1, **bad)
+        assert status == 400 and field in body["errors"], (bad, body)
+    assert call("PUT", "currencies/edit", currency_code="XXX", company_id=1,
+                **{"vars[precision]": "2"})[0] == 400
+
+
+def test_currency_delete_refuses_the_default_and_currencies_in_use(call):
+    for code in ("EUR", "GBP"):
+        call("POST", "currencies/add", **{"vars[code]": code, "vars[exchange_rate]": "1"})
+    call("POST", "clients/create", **{
+        "vars[first_name]": "Jo", "vars[last_name]": "Doe", "vars[email]": "jo@example.com",
+        "vars[settings][default_currency]": "GBP"})
+    assert call("DELETE", "currencies/delete", currency_code="EUR",
+                company_id=1) == (200, {"response": None})
+    assert call("GET", "currencies/get", currency_code="EUR", company_id=1)[1] == \
+        {"response": False}
+    status, body = call("DELETE", "currencies/delete", currency_code="GBP", company_id=1)
+    assert status == 400 and "1 clients" in str(body["errors"]), body
+    status, body = call("DELETE", "currencies/delete", currency_code="USD", company_id=1)
+    assert status == 400 and "default" in str(body["errors"]), body
+    assert call("DELETE", "currencies/delete", currency_code="EUR", company_id=1)[0] == 400
+
+
 # -- taxes ------------------------------------------------------------------------------------
 
 def test_taxes_add_get_edit_delete(call, seed):

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from bridge.models import Currency, TaxRule
+from bridge.services.currencies import delete_currency, update_currency
 from bridge.services.settings import add_currency, get_setting
 from bridge.services.tax_rules import add_tax_rule, remove_tax_rule
 
-from ..args import optional_amount
+from ..args import optional_amount, optional_text
 from ..format import money, stamp
 from ..registry import MethodCall, invalid, method
 from ..render import PhpArray
@@ -31,6 +32,7 @@ from ._people import (
     req_int,
     text,
 )
+from .billing_shared import renamed_errors
 
 # core format number <-> Blesta format string, with Blesta's example
 FORMATS = {1: ("####.##", "1234.56"), 2: ("#,###.##", "1,234.56"),
@@ -105,11 +107,54 @@ def add_currency_(call: MethodCall) -> Any:
         raise invalid("format", "valid", "hostbridge prints currencies as one of "
                       + ", ".join(FORMAT_CODE))
     places = opt_int(vars_.get("precision"), "precision")
-    # prefix and suffix keep their spaces ("1.234,56 EUR")
-    add_currency(call.session, text(vars_.get("code")), prefix=str(vars_.get("prefix") or ""),
-                 suffix=str(vars_.get("suffix") or ""), format=FORMAT_CODE[wire_format],
+    add_currency(call.session, text(vars_.get("code")),
+                 prefix=_affix(vars_.get("prefix"), "prefix"),
+                 suffix=_affix(vars_.get("suffix"), "suffix"), format=FORMAT_CODE[wire_format],
                  places=4 if places is None else places,
                  rate=_amount(vars_.get("exchange_rate") or "1", "exchange_rate"))
+    return None
+
+
+def _affix(value: Any, field: str) -> str:
+    """A prefix or suffix, spaces kept ("1.234,56 EUR")."""
+    optional_text(value, field)  # refuses an array
+    return "" if value is None else str(value)
+
+
+def _existing(call: MethodCall) -> Currency:
+    req_int(call, "company_id")
+    currency = _by_code(call, optional_text(call.arg("currency_code"), "currency_code"))
+    if currency is None:
+        raise invalid("currency_code", "exists", "Invalid currency code.")
+    return currency
+
+
+@method("currencies", "edit", status="partial", notes=CURRENCY_NOTES + "; exchange_updated "
+        "is stamped when the rate changes, not taken from the caller")
+def edit_currency(call: MethodCall) -> Any:
+    """Change a currency's format, precision, prefix, suffix or exchange rate."""
+    currency = _existing(call)
+    vars_ = call.vars()
+    wire_format = optional_text(vars_.get("format"), "format")
+    if wire_format is not None and wire_format not in FORMAT_CODE:
+        raise invalid("format", "valid", "hostbridge prints currencies as one of "
+                      + ", ".join(FORMAT_CODE))
+    rate = optional_amount(vars_.get("exchange_rate"), "exchange_rate")
+    with renamed_errors({"rate": "exchange_rate", "places": "precision"}):
+        update_currency(
+            call.session, currency.code,
+            prefix=_affix(vars_["prefix"], "prefix") if "prefix" in vars_ else None,
+            suffix=_affix(vars_["suffix"], "suffix") if "suffix" in vars_ else None,
+            places=opt_int(vars_.get("precision"), "precision"), rate=rate,
+            format=FORMAT_CODE[wire_format] if wire_format is not None else None)
+    return None
+
+
+@method("currencies", "delete", status="partial", notes=CURRENCY_NOTES + "; refused for the "
+        "default currency and while anything (prices, clients, invoices, ...) uses it")
+def delete_currency_(call: MethodCall) -> Any:
+    """Delete a currency nothing uses."""
+    delete_currency(call.session, _existing(call).code)
     return None
 
 
