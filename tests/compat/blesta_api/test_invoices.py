@@ -230,3 +230,16 @@ def test_edit_with_only_qty_updates_the_line_and_keeps_it(call, client_id):
     got = call("GET", "invoices/get", invoice_id=invoice_id)[1]["response"]
     assert [line["qty"] for line in got["line_items"]] == ["2.0000", "3.0000"]
     assert got["total"] == "17.5000"
+
+
+def test_delete_draft_removes_only_drafts(call, client_id, db):
+    draft_id = int(_add(call, client_id, **{"vars[status]": "draft"})[1]["response"])
+    live_id = int(_add(call, client_id)[1]["response"])
+    assert call("POST", "invoices/deleteDraft", invoice_id=draft_id) == (200, {"response": None})
+    assert load(db, Invoice, draft_id) is None
+    assert call("GET", "invoices/get", invoice_id=draft_id)[1] == {"response": False}
+    status, body = call("POST", "invoices/deleteDraft", invoice_id=live_id)
+    assert status == 400 and body["errors"] == {
+        "invoice_id": {"draft": "Only draft invoices may be deleted."}}
+    assert load(db, Invoice, live_id) is not None
+    assert call("POST", "invoices/deleteDraft", invoice_id=draft_id)[0] == 400

@@ -1,4 +1,5 @@
-"""Invoices (``invoices``), writes: add, edit (lines, dates, notes, status incl. void), setClosed.
+"""Invoices (``invoices``), writes: add, edit (lines, dates, notes, status incl. void), setClosed,
+deleteDraft.
 
 Wire -> core: ``lines[]{description, qty, amount, tax, service_id}`` are items
 ``{description, quantity, unit_amount, taxed, service_id}`` (a Blesta line is taxed only when
@@ -17,6 +18,8 @@ from typing import Any
 
 from bridge.errors import ValidationFailed
 from bridge.models import Invoice
+from bridge.models.enums import InvoiceStatus
+from bridge.services.invoice_drafts import delete_draft_invoice
 from bridge.services.invoices import (
     add_invoice_item,
     cancel_invoice,
@@ -198,4 +201,16 @@ def set_closed(call: MethodCall) -> Any:
     """Nothing to do: an invoice is closed (paid) as soon as payments and credit cover it."""
     if scoped_invoice(call, call.arg("invoice_id")) is None:
         raise invalid("invoice_id", "exists", "Please specify a valid invoice.")
+    return None
+
+
+@method("invoices", "deleteDraft")
+def delete_draft(call: MethodCall) -> Any:
+    """Delete a draft invoice (a 400 on ``invoice_id`` for any other status)."""
+    invoice = scoped_invoice(call, call.arg("invoice_id"))
+    if invoice is None:
+        raise invalid("invoice_id", "exists", "Please specify a valid invoice.")
+    if invoice.status != InvoiceStatus.DRAFT.value:
+        raise invalid("invoice_id", "draft", "Only draft invoices may be deleted.")
+    delete_draft_invoice(call.session, invoice.id)
     return None
