@@ -205,7 +205,8 @@ def terminate_service(session: Session, service_id: int) -> Service:
 
 
 def cancel_service(session: Session, service_id: int, reason: str = "") -> Service:
-    """Cancel a service (no further invoices); sets the termination date when empty.
+    """Cancel a service (no further invoices); sets the termination date when empty and
+    stores a given ``reason`` as the service's cancellation reason.
 
     Processes a pending cancellation request. Emits ``service_cancelled``; raises Conflict
     from terminated, cancelled or completed.
@@ -214,6 +215,8 @@ def cancel_service(session: Session, service_id: int, reason: str = "") -> Servi
     old = _move(service, S.CANCELLED)
     if service.termination_date is None:
         service.termination_date = utcnow().date()
+    if reason:  # kept on the service too, for the doors that print it (Blesta)
+        service.cancellation_reason = reason
     _close_open_requests(session, service.id)
     _record(session, service, "service.cancelled", "service_cancelled",
             f"Service #{service.id} cancelled" + (f": {reason}" if reason else ""),

@@ -207,6 +207,29 @@ def test_cancel_at_end_of_term_then_now(call, shop, panel, db):
     assert panel.calls[-1] == "terminate"
 
 
+def test_un_cancel_withdraws_a_scheduled_cancellation(call, shop, panel, db):
+    service_id = _add(call, shop, **{"vars[status]": "active"})[1]["response"]
+    status, body = call("POST", "services/unCancel", service_id=service_id)
+    assert status == 400 and "scheduled" in body["errors"]["service_id"], body
+    call("POST", "services/cancel", service_id=service_id,
+         **{"vars[date_canceled]": "end_of_term"})
+    assert call("POST", "services/unCancel", service_id=service_id) == (200, {"response": None})
+    got = call("GET", "services/get", service_id=service_id)[1]["response"]
+    assert got["status"] == "active" and got["date_canceled"] is None
+    assert call("GET", "services/getListCount",
+                status="scheduled_cancellation")[1]["response"] == 0
+    assert db.scalar(select(CancellationRequest.id)) is None
+    db.commit()
+
+
+def test_cancel_now_keeps_the_reason(call, shop, panel):
+    service_id = _add(call, shop, **{"vars[status]": "active"})[1]["response"]
+    call("POST", "services/cancel", service_id=service_id,
+         **{"vars[use_module]": "false", "vars[cancellation_reason]": "too slow"})
+    got = call("GET", "services/get", service_id=service_id)[1]["response"]
+    assert got["status"] == "canceled" and got["cancellation_reason"] == "too slow"
+
+
 def test_edit_changes_term_renew_date_and_status(call, shop, panel):
     service_id = _add(call, shop, **{"vars[status]": "active"})[1]["response"]
     status, body = call("POST", "services/edit", service_id=service_id,

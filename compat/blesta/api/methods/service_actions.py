@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from bridge.errors import ValidationFailed
-from bridge.models import Client, Price, Promotion, Service
+from bridge.models import CancellationRequest, Client, Price, Promotion, Service
 from bridge.services import lifecycle, provisioning
+from bridge.services.cancellations import withdraw_cancellation
 from bridge.services.order_admin import set_service_options
 from bridge.services.orders import accept_order, place_order
 from compat.whmcs.api.params import as_bool
@@ -282,6 +283,21 @@ def unsuspend(call: MethodCall) -> Any:
     """Lift a suspension (through the module unless ``use_module=false``)."""
     service = _service(call)
     _unsuspend(call, service, as_bool(call.vars().get("use_module"), True))
+    return None
+
+
+@method("services", "unCancel", status="partial",
+        notes="use_module is not needed: nothing was sent to the module yet")
+def un_cancel(call: MethodCall) -> Any:
+    """Remove a service's scheduled cancellation (a 400 when none is scheduled)."""
+    service = _service(call)
+    scheduled = call.session.scalar(select(CancellationRequest.id).where(
+        CancellationRequest.service_id == service.id,
+        CancellationRequest.processed_at.is_(None)))
+    if scheduled is None:
+        raise invalid("service_id", "scheduled",
+                      "The service is not scheduled to be canceled.")
+    withdraw_cancellation(call.session, service.id)
     return None
 
 
