@@ -207,6 +207,25 @@ def test_responses(call, db):
     assert status == 400 and "category_id" in body["errors"]
 
 
+def test_response_edit_and_delete(call, db):
+    folder = add_predefined_category(db, "Billing")
+    other = add_predefined_category(db, "Sales")
+    reply = add_predefined_reply(db, folder.id, "Thanks", "Thanks for paying.")
+    db.commit()
+    status, body = call("POST", f"{R}/edit", response_id=reply.id,
+                        **{"vars[details]": "Thank you!", "vars[category_id]": other.id})
+    assert status == 200, body
+    assert body["response"] == {"id": reply.id, "category_id": other.id, "name": "Thanks",
+                                "details": "Thank you!"}
+    status, body = call("POST", f"{R}/edit", response_id=reply.id, **{
+        "vars[name]": "", "vars[details]": " ", "vars[category_id]": 999})
+    assert status == 400 and set(body["errors"]) == {"name", "details", "category_id"}, body
+    assert call("POST", f"{R}/delete", response_id=reply.id) == (200, {"response": None})
+    assert call("GET", f"{R}/get", response_id=reply.id)[1] == {"response": False}
+    status, body = call("POST", f"{R}/delete", response_id=reply.id)
+    assert status == 400 and "response_id" in body["errors"]
+
+
 def test_staff(call, desk, db):
     db.add(Admin(username="staff2", first_name="Ada", email="ada@example.com"))
     db.commit()

@@ -17,7 +17,10 @@ from sqlalchemy import Select, or_, select
 
 from bridge.models import Admin, PredefinedReply, PredefinedReplyCategory, TicketDepartment
 from bridge.services.content import add_predefined_category, add_predefined_reply
+from bridge.services.predefined_replies import delete_predefined_reply, update_predefined_reply
 
+from ..args import integer as req_integer
+from ..args import optional_text
 from ..registry import MethodCall, invalid, method
 from ..render import PhpArray
 from .billing_shared import (
@@ -165,6 +168,36 @@ def add_response(call: MethodCall) -> Any:
         reply = add_predefined_reply(call.session, category_id, str(vars_.get("name") or ""),
                                      str(vars_.get("details") or ""))
     return response_object(reply)
+
+
+def _response(call: MethodCall) -> PredefinedReply:
+    found = call.session.get(PredefinedReply, req_integer(call.arg("response_id"),
+                                                          "response_id"))
+    if found is None:
+        raise invalid("response_id", "exists", "Invalid response ID.")
+    return found
+
+
+@method(RESPONSES, "edit", status="partial", notes="install-wide: company_id is ignored")
+def edit_response(call: MethodCall) -> Any:
+    """Change a response's name, details or category; returns the response."""
+    reply = _response(call)
+    vars_ = call.vars()
+    with renamed_errors({"body": "details"}):
+        update_predefined_reply(
+            call.session, reply.id,
+            name=(optional_text(vars_["name"], "name") or "") if "name" in vars_ else None,
+            body=(optional_text(vars_["details"], "details") or "")
+            if "details" in vars_ else None,
+            category_id=optional_int(vars_.get("category_id"), "category_id"))
+    return response_object(reply)
+
+
+@method(RESPONSES, "delete")
+def delete_response(call: MethodCall) -> Any:
+    """Delete a response."""
+    delete_predefined_reply(call.session, _response(call).id)
+    return None
 
 
 @method(RESPONSES, "getCategory")
