@@ -181,6 +181,33 @@ def test_departments(call, desk):
     assert [row["id"] for row in visible] == [desk["department"]]
 
 
+def test_department_add_edit_delete(call, desk):
+    status, body = call("POST", f"{D}/add", **{
+        "vars[company_id]": 1, "vars[name]": "Sales", "vars[email]": "sales@example.com",
+        "vars[clients_only]": "0", "vars[status]": "hidden", "vars[method]": "none"})
+    assert status == 200, body
+    added = body["response"]
+    assert (added["name"], added["email"], added["clients_only"], added["status"]) == \
+        ("Sales", "sales@example.com", 0, "hidden")
+    status, body = call("POST", f"{D}/edit", department_id=added["id"],
+                        **{"vars[status]": "visible", "vars[description]": "Buy things"})
+    assert status == 200 and body["response"]["status"] == "visible", body
+    assert call("GET", f"{D}/get", department_id=added["id"])[1]["response"][
+        "description"] == "Buy things"
+    status, body = call("POST", f"{D}/add", **{"vars[name]": "", "vars[email]": "nope"})
+    assert status == 400 and {"name", "email"} <= set(body["errors"]), body
+    status, body = call("POST", f"{D}/edit", department_id=added["id"],
+                        **{"vars[status]": "gone"})
+    assert status == 400 and "status" in body["errors"]
+    assert call("POST", f"{D}/delete", department_id=added["id"]) == (200, {"response": None})
+    assert call("GET", f"{D}/get", department_id=added["id"])[1]["response"] is False
+    # a department with tickets stays
+    call("POST", f"{T}/add", **{"vars[department_id]": desk["department"],
+                                "vars[email]": "guest@example.com", "vars[summary]": "Hi"})
+    status, body = call("POST", f"{D}/delete", department_id=desk["department"])
+    assert status == 400 and "tickets" in str(body["errors"]), body
+
+
 def test_responses(call, db):
     folder = add_predefined_category(db, "Billing")
     add_predefined_reply(db, folder.id, "Thanks", "Thanks for paying.")

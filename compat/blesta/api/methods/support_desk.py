@@ -17,12 +17,14 @@ from sqlalchemy import Select, or_, select
 
 from bridge.models import Admin, PredefinedReply, PredefinedReplyCategory, TicketDepartment
 from bridge.services.content import add_predefined_category, add_predefined_reply
+from bridge.services.departments import add_department, delete_department, update_department
 from bridge.services.predefined_replies import delete_predefined_reply, update_predefined_reply
 
 from ..args import integer as req_integer
 from ..args import optional_text
 from ..registry import MethodCall, invalid, method
 from ..render import PhpArray
+from ._people import company_ref
 from .billing_shared import (
     PER_PAGE,
     count_of,
@@ -112,6 +114,59 @@ def get_all_departments(call: MethodCall) -> Any:
         query = query.where(TicketDepartment.clients_only.is_(flag(call.arg("clients_only"))))
     query = query.order_by(TicketDepartment.sort_order, TicketDepartment.name)
     return [department_object(d) for d in call.session.scalars(query)]
+
+
+DEPARTMENT_WRITE_NOTES = DEPARTMENT_NOTES + "; name, description, email, clients_only and " \
+    "status are stored, the other columns are accepted and ignored"
+
+
+def _department_data(call: MethodCall, vars_: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for field in ("name", "description", "email"):
+        if field in vars_:
+            data[field] = optional_text(vars_[field], field) or ""
+    if "clients_only" in vars_:
+        data["clients_only"] = flag(vars_["clients_only"])
+    if "status" in vars_:
+        status = optional_text(vars_["status"], "status")
+        if status not in ("hidden", "visible"):
+            raise invalid("status", "format", "Invalid status.")
+        data["hidden"] = status == "hidden"
+    if "company_id" in vars_:
+        data["company_id"] = company_ref(call, vars_["company_id"])
+    return data
+
+
+@method(DEPARTMENTS, "add", status="partial", notes=DEPARTMENT_WRITE_NOTES)
+def add_department_(call: MethodCall) -> Any:
+    """Add a department; returns it."""
+    department = add_department(call.session, _department_data(call, call.vars()))
+    return department_object(department)
+
+
+def _department(call: MethodCall) -> TicketDepartment:
+    ident = optional_int(call.arg("department_id"), "department_id")
+    found: TicketDepartment | None = call.session.scalar(
+        _departments(call, call.company_id).where(TicketDepartment.id == ident))
+    if found is None:
+        raise invalid("department_id", "exists", "Invalid department ID.")
+    return found
+
+
+@method(DEPARTMENTS, "edit", status="partial", notes=DEPARTMENT_WRITE_NOTES)
+def edit_department(call: MethodCall) -> Any:
+    """Change a department; returns it."""
+    department = _department(call)
+    update_department(call.session, department.id, _department_data(call, call.vars()))
+    return department_object(department)
+
+
+@method(DEPARTMENTS, "delete", status="partial",
+        notes="refused while tickets (or department custom fields) use the department")
+def delete_department_(call: MethodCall) -> Any:
+    """Delete a department without tickets."""
+    delete_department(call.session, _department(call).id)
+    return None
 
 
 @method(DEPARTMENTS, "getStatuses")
