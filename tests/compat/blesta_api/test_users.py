@@ -1,4 +1,4 @@
-"""users/* (login identities) and staff/* (admins, read-only)."""
+"""users/* (login identities) and staff/* (admins: read and edit)."""
 
 from __future__ import annotations
 
@@ -149,3 +149,23 @@ def test_staff_get_and_lists(call, seed):
     assert [s["id"] for s in listed] == [bob, ann]
     assert call("GET", "staff/getListCount", status="active")[1] == {"response": 1}
     assert call("GET", "staff/getListCount", status="gone")[0] == 400
+
+
+def test_staff_edit(call, seed):
+    role_id, ann, bob = seed(_staff)
+    assert call("POST", "staff/edit", staff_id=bob, **{
+        "vars[first_name]": "Robert", "vars[status]": "active",
+        "vars[groups][0]": role_id}) == (200, {"response": None})
+    got = call("GET", "staff/get", staff_id=bob)[1]["response"]
+    assert (got["first_name"], got["last_name"], got["status"]) == ("Robert", "B", "active")
+    assert got["groups"] == [{"id": role_id, "company_id": 1, "name": "Support"}]
+    status, body = call("POST", "staff/edit", staff_id=ann, **{
+        "vars[email]": "not-an-email", "vars[groups][0]": 999})
+    assert status == 400 and set(body["errors"]) == {"email", "groups"}, body
+    status, body = call("POST", "staff/edit", staff_id=ann, **{"vars[status]": "gone"})
+    assert status == 400 and "status" in body["errors"]
+    assert call("POST", "staff/edit", staff_id=999, **{"vars[first_name]": "X"})[0] == 400
+    # the last active admin cannot be switched off
+    call("POST", "staff/edit", staff_id=bob, **{"vars[status]": "inactive"})
+    status, body = call("POST", "staff/edit", staff_id=ann, **{"vars[status]": "inactive"})
+    assert status == 400 and "last active admin" in str(body["errors"]), body

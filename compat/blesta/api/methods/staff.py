@@ -1,4 +1,4 @@
-"""Staff (``staff``): read-only views of the core's admins. An admin's role plays the part
+"""Staff (``staff``): the core's admins (read, and edit). An admin's role plays the part
 of its Blesta staff group; admins are not users, so ``user_id`` is null."""
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from bridge.models import Admin, AdminRole
+from bridge.services.admins import update_admin
 
+from ..args import integers, optional_text
 from ..registry import MethodCall, invalid, method
 from ._people import count_rows, in_company, opt_int, order_pairs, page_of, page_rows, req_int, text
+from .billing_shared import renamed_errors
 
 STATUSES = ("active", "inactive")
 ORDER = {"id": Admin.id, "first_name": Admin.first_name, "last_name": Admin.last_name,
@@ -83,3 +86,29 @@ def get_list(call: MethodCall) -> Any:
 def get_list_count(call: MethodCall) -> Any:
     """How many staff members ``getList`` pages through."""
     return count_rows(call, _filtered(call))
+
+
+@method("staff", "edit", status="partial", notes=NOTES + "; email_mobile and number_mobile "
+        "are not kept; one group (the admin's single role)")
+def edit(call: MethodCall) -> Any:
+    """Change a staff member's name, email, status or group."""
+    admin = call.session.get(Admin, req_int(call, "staff_id"))
+    if admin is None or admin.company_id not in (None, call.company_id):
+        raise invalid("staff_id", "exists", "Invalid staff ID.")
+    vars_ = call.vars()
+    status = optional_text(vars_.get("status"), "status")
+    if status is not None and status not in STATUSES:
+        raise invalid("status", "format", "Invalid status.")
+    groups = integers(vars_.get("groups"), "groups")
+    if len(groups) > 1:
+        raise invalid("groups", "single", "hostbridge gives each admin one role: send one group.")
+
+    def field(name: str) -> str | None:
+        return (optional_text(vars_[name], name) or "") if name in vars_ else None
+
+    with renamed_errors({"role_id": "groups"}):
+        update_admin(call.session, admin.id, first_name=field("first_name"),
+                     last_name=field("last_name"), email=field("email"),
+                     disabled=None if status is None else status == "inactive",
+                     role_id=groups[0] if groups else None)
+    return None
