@@ -1,16 +1,15 @@
 """Blesta's three formats: JSON (as PHP json_encode writes it), XML (minPHP Xml::makeXml layout)
-and PHP ``serialize`` (objects as stdClass)."""
+and PHP ``serialize`` (rows as stdClass objects, lists and :class:`PhpArray` maps as arrays)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from flask import Response
-
-from .args import id_or_none
 
 
 class PhpArray(dict[Any, Any]):
@@ -20,6 +19,7 @@ class PhpArray(dict[Any, Any]):
     tell the two apart."""
 
 
+_INT_KEY = re.compile(r"^(0|-?[1-9][0-9]{0,18})$")
 MIMETYPES = {"json": "application/json", "xml": "application/xml", "php": "text/plain"}
 
 
@@ -95,12 +95,12 @@ def _element(name: str, value: Any, depth: int) -> list[str]:
 
 
 def _php_key(key: Any) -> str:
-    """An array key: PHP stores a decimal-integer string key ("7", not "07") as an int."""
-    text = str(key)
+    """An array key: PHP stores a canonical decimal-integer string key ("7", "-3"; not "07",
+    "+7" or "-0") that fits in 64 bits as an int."""
     if isinstance(key, int) and not isinstance(key, bool):
         return f"i:{key};"
-    if text == str(id_or_none(text)) or (text.startswith("-") and text[1:] == str(
-            id_or_none(text[1:])) and text != "-0"):
+    text = str(key)
+    if _INT_KEY.match(text) and -(2**63) <= int(text) < 2**63:
         return f"i:{text};"
     return php_serialize(text)
 

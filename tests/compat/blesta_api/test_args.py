@@ -120,3 +120,12 @@ def test_create_renames_core_fields_to_blesta_names(call):
         "vars[settings][default_currency]": "XYZ"})
     assert status == 400, body
     assert list(body["errors"]) == ["settings[default_currency]"], body
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("7", "i:7;"), ("-3", "i:-3;"), (0, "i:0;"), ("0", "i:0;"), ("07", 's:2:"07";'),
+    ("-0", 's:2:"-0";'), ("+7", 's:2:"+7";'), ("9" * 19, 's:19:"' + "9" * 19 + '";'),
+    ("x", 's:1:"x";'),
+])
+def test_php_array_keys_follow_phps_integer_key_rule(key, expected):
+    assert php_serialize(PhpArray({key: None})) == "a:1:{" + expected + "N;}"
