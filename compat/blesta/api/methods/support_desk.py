@@ -1,11 +1,12 @@
 """Support Manager departments, predefined responses and staff
 (``support_manager.support_manager_{departments,responses,staff}``).
 
-Departments are the core's ticket departments (read only: the core has no department
-use-cases yet); their mail-import settings (method, host, ...) do not exist here and read as
-``none``/null. Responses are the core's predefined replies and their categories
-(install-wide: ``company_id`` is accepted and ignored). Staff are the core's admins; a staff
-member's departments are the admin's support departments; schedules and settings are empty.
+Departments are the core's ticket departments (bridge.services.departments); their
+mail-import, reminder and attachment settings (method, host, ...) do not exist in the core and
+read as Blesta's defaults with the feature off. Responses are the core's predefined replies and
+their categories (install-wide: ``company_id`` is accepted and ignored). Staff are the core's
+admins; a staff member's departments are the admin's support departments; schedules and
+settings are empty.
 """
 
 from __future__ import annotations
