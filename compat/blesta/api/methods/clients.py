@@ -18,7 +18,6 @@ from ..args import integer, optional_integer
 from ..args import page as page_of
 from ..format import CLIENT_STATUS, stamp
 from ..registry import BlestaError, MethodCall, method
-from ..render import PhpArray
 from ._people import in_company
 from .clients_settings import settings_map
 
@@ -73,15 +72,7 @@ def client_rows(call: MethodCall, clients: Sequence[Client], *,
 def client_object(call: MethodCall, client: Client, *, settings: bool = True) -> dict[str, Any]:
     """A client as ``clients/get`` returns it: client columns, primary contact, group, user
     (``username``, ``two_factor_*``, ``date_added``) and settings."""
-    body = client_rows(call, [client])[0]
-    if settings:
-        body["settings"] = PhpArray({"default_currency": client.currency,
-                                     "language": client.language or "en_us",
-                                     "tax_id": client.tax_id,
-                                     "tax_exempt": "true" if client.tax_exempt else "false",
-                                     "autodebit": ("false" if client.disable_auto_charge
-                                                   else "true")})
-    return body
+    return client_rows(call, [client], settings=settings)[0]
 
 
 def _scoped(call: MethodCall) -> Any:
