@@ -24,6 +24,7 @@ from bridge.services.automation.runs import (
     LockBusy,
     acquire_lock,
     finish_run,
+    record_failed_run,
     refresh_lock,
     release_lock,
     start_run,
@@ -101,21 +102,25 @@ def run_pass(state: BridgeState, today: date, *, only: str | None = None,
 
 def _run_job(state: BridgeState, job: JobSpec, today: date, holder: str,
              timeout: timedelta, result: PassResult) -> None:
-    with state.transaction(CRON) as session:
-        if not refresh_lock(session, holder, timeout):
-            raise LockBusy(f"the automation lock was taken over while {holder} was running "
-                           f"(before job {job.name}); stopping this pass")
-        run_id = start_run(session, job.name, today, holder).id
+    # one transaction per job (plus the job's own checkpoints): the run record, the lock
+    # refresh and the work commit together; a failure is recorded in a fresh transaction
+    run_id: int | None = None
     try:
         with state.transaction(CRON) as session:
+            if not refresh_lock(session, holder, timeout):
+                raise LockBusy(f"the automation lock was taken over while {holder} was "
+                               f"running (before job {job.name}); stopping this pass")
+            run_id = start_run(session, job.name, today, holder).id
             session.info[TODAY_KEY] = today
             counts = job.function(session, today, checkpoint=session.commit)
+            finish_run(session, run_id, counts)
+    except LockBusy:
+        raise
     except Exception as exc:  # one failing job must not stop the others; recorded below
         log.exception("automation job %s failed for %s", job.name, today)
         result.failed[job.name] = f"{type(exc).__name__}: {exc}"
         with state.transaction(CRON) as session:
-            finish_run(session, run_id, {}, result.failed[job.name])
+            record_failed_run(session, job.name, today, holder, result.failed[job.name],
+                              run_id=run_id)
         return
     result.counts[job.name] = dict(counts)
-    with state.transaction(CRON) as session:
-        finish_run(session, run_id, counts)

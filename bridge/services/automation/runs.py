@@ -92,6 +92,17 @@ def finish_run(session: Session, run_id: int, counts: dict[str, Any], error: str
     run.finished_at = utcnow()
 
 
+def record_failed_run(session: Session, job: str, today: date, holder: str, error: str, *,
+                      run_id: int | None = None) -> AutomationRun:
+    """Record that ``job`` failed for ``today`` with ``error`` (its work was rolled back to
+    the last checkpoint). ``run_id`` is the run's record when a checkpoint committed it."""
+    run = session.get(AutomationRun, run_id) if run_id is not None else None
+    if run is None:
+        run = start_run(session, job, today, holder)
+    finish_run(session, run.id, {}, error)
+    return run
+
+
 def daily_summary(session: Session, today: date, *,
                   checkpoint: Checkpoint = no_checkpoint) -> Counts:
     """Write the day's summary (counts per job of the finished runs for ``today``, and the
