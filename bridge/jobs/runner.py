@@ -85,6 +85,9 @@ def run_pass(state: BridgeState, today: date, *, only: str | None = None,
     holder = holder or default_holder()
     with state.transaction(CRON) as session:
         timeout = timedelta(minutes=max(1, int_setting(session, "lock_timeout_minutes")))
+    # the claim is the first statement of its own transaction: on SQLite a read before it
+    # would hold a shared lock that can deadlock with a running pass's commit
+    with state.transaction(CRON) as session:
         acquire_lock(session, holder, timeout)
     result = PassResult(today, holder)
     try:

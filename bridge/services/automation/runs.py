@@ -32,6 +32,12 @@ def acquire_lock(session: Session, holder: str, timeout: timedelta,
     caller commits at once. Raises :class:`LockBusy` naming the current holder.
     """
     now = utcnow()
+    # a plain read first: while a pass holds the lock a second runner is refused at once,
+    # without queueing for the database's write lock behind the running job
+    current = session.get(JobLock, name)
+    if (current is not None and current.holder not in ("", holder)
+            and current.expires_at is not None and current.expires_at > now):
+        raise _busy(current)
     taken = session.execute(
         update(JobLock).where(JobLock.name == name,
                               or_(JobLock.holder == "", JobLock.expires_at.is_(None),
@@ -50,11 +56,15 @@ def acquire_lock(session: Session, holder: str, timeout: timedelta,
             return
         except IntegrityError:
             row = session.get(JobLock, name, populate_existing=True)
-    holder_now = row.holder if row is not None else "?"
+    raise _busy(row)
+
+
+def _busy(row: JobLock | None) -> LockBusy:
+    holder = row.holder if row is not None else "?"
     until = row.expires_at.isoformat(timespec="seconds") if row and row.expires_at else "?"
-    raise LockBusy(f"another automation runner ({holder_now}) holds the lock until {until}; "
-                   "this run exits without doing anything. If that runner died, wait for "
-                   "the lock to expire (automation.lock_timeout_minutes).")
+    return LockBusy(f"another automation runner ({holder}) holds the lock until {until}; "
+                    "this run exits without doing anything. If that runner died, wait for "
+                    "the lock to expire (automation.lock_timeout_minutes).")
 
 
 def refresh_lock(session: Session, holder: str, timeout: timedelta,
