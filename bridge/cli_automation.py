@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
@@ -14,7 +15,8 @@ from bridge.errors import ConfigError
 
 def _parse_date(value: str | None) -> date:
     if not value:
-        return datetime.now(UTC).date()
+        # "today" where the business is (config timezone), not where the server clock is
+        return datetime.now(ZoneInfo(bridge_state().settings.timezone)).date()
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
@@ -29,7 +31,7 @@ def cron_group() -> None:
 
 @cron_group.command("run")
 @click.option("--date", "run_date", default=None, metavar="YYYY-MM-DD",
-              help="Business date to run for (default: today, UTC).")
+              help="Business date to run for (default: today in the configured timezone).")
 @click.option("--job", "job", default=None, metavar="NAME", help="Run only this job.")
 @with_appcontext
 def cron_run(run_date: str | None, job: str | None) -> None:

@@ -1,16 +1,18 @@
 """``bridge scheduler``: APScheduler with its job store in the app database.
 
-The daily pass runs at ``automation.daily_time`` (UTC); jobs with ``every_minutes`` also run
-on their own interval (mail every 5 minutes, the module retry queue hourly). Every call goes
-through :func:`bridge.jobs.runner.run_pass`, so the database lock still guarantees one runner
-even if two schedulers were started by mistake: the second one's calls exit as busy.
+The daily pass runs at ``automation.daily_time`` in the configured ``timezone``; jobs with
+``every_minutes`` also run on their own interval (mail every 5 minutes, the module retry
+queue hourly). Every call goes through :func:`bridge.jobs.runner.run_pass`, so the database
+lock still guarantees one runner even if two schedulers were started by mistake: the second
+one's calls exit as busy.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
@@ -29,12 +31,14 @@ _current: dict[str, BridgeState] = {}
 
 
 def scheduled_pass(job: str | None = None) -> None:
-    """What the scheduler calls: one pass for today (UTC), or one job; busy is logged."""
+    """What the scheduler calls: one pass (or one job) for today in the config timezone; a
+    busy lock is logged, not raised."""
     state = _current.get("state")
     if state is None:
         raise RuntimeError("scheduled_pass runs only inside `bridge scheduler`")
     try:
-        result = run_pass(state, datetime.now(UTC).date(), only=job)
+        today = datetime.now(ZoneInfo(state.settings.timezone)).date()
+        result = run_pass(state, today, only=job)
     except LockBusy as busy:
         log.warning("%s", busy)
         return
@@ -48,9 +52,9 @@ def _daily_time(state: BridgeState) -> tuple[int, int]:
     try:
         hour, minute = (int(part) for part in raw.split(":"))
     except ValueError as exc:
-        raise ConfigError(f"automation.daily_time must be HH:MM (UTC), got {raw!r}") from exc
+        raise ConfigError(f"automation.daily_time must be HH:MM, got {raw!r}") from exc
     if not (0 <= hour < 24 and 0 <= minute < 60):
-        raise ConfigError(f"automation.daily_time must be HH:MM (UTC), got {raw!r}")
+        raise ConfigError(f"automation.daily_time must be HH:MM, got {raw!r}")
     return hour, minute
 
 
@@ -59,7 +63,8 @@ def build_scheduler(state: BridgeState, scheduler_class: type[BaseScheduler] = B
     """A scheduler with the persistent job store and the job table's timetable added."""
     _current["state"] = state
     store = SQLAlchemyJobStore(url=state.settings.database_url, tablename=JOBSTORE_TABLE)
-    scheduler = scheduler_class(jobstores={"default": store}, timezone=UTC, **options)
+    zone = ZoneInfo(state.settings.timezone)
+    scheduler = scheduler_class(jobstores={"default": store}, timezone=zone, **options)
     hour, minute = _daily_time(state)
     common: dict[str, Any] = {"replace_existing": True, "coalesce": True,
                               "misfire_grace_time": 3600, "max_instances": 1}
