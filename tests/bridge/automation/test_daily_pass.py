@@ -18,6 +18,7 @@ from bridge.models import (
     Invoice,
     InvoiceItem,
     OutboxMessage,
+    PayMethod,
     Service,
     Ticket,
 )
@@ -59,6 +60,11 @@ def test_a_month_of_passes_each_run_twice(db, world, run, configure, dump):
     # charged on the due date and once more on the retry day; never twice on a day
     assert world.pay.charges == [(paying.id, "ok"), (declined.id, "decline"),
                                  (declined.id, "decline")]
+    declines = db.scalars(select(ActivityLog.subject_id).where(
+        ActivityLog.action == "payment.declined")).all()
+    assert declines == [declined.id, declined.id]
+    assert db.scalar(select(PayMethod.failed_count).where(
+        PayMethod.client_id == world.declined.client_id)) == 2
     statuses = {s.id: (s.status, s.suspend_reason) for s in db.scalars(select(Service))}
     assert statuses[world.declined.id] == ("suspended", "Overdue on payment")
     assert statuses[world.manual.id] == ("suspended", "Overdue on payment")
