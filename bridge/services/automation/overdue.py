@@ -16,10 +16,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bridge.errors import Conflict
-from bridge.models import Client, ClientGroup, Invoice, InvoiceItem, Service
+from bridge.models import Client, ClientGroup, Invoice, InvoiceItem, Service, ServiceAddon
 from bridge.models.enums import InvoiceItemType
 
 from ..credit import PAYABLE_STATUSES
+from ..lifecycle import suspend_addon, unsuspend_addon
 from ..provisioning import suspend_account, terminate_account, unsuspend_account
 from .common import (
     OVERDUE_REASON,
@@ -47,6 +48,28 @@ def _overdue_services(status: str, cutoff: date) -> Any:
             .order_by(Service.id))
 
 
+def _overdue_addons(cutoff: date) -> Any:
+    """Ids of active addons billed on their own line of an open invoice due by ``cutoff``."""
+    return (select(ServiceAddon.id).distinct()
+            .join(InvoiceItem, and_(InvoiceItem.service_addon_id == ServiceAddon.id,
+                                    InvoiceItem.type == InvoiceItemType.ADDON.value))
+            .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
+            .join(Client, Client.id == ServiceAddon.client_id)
+            .outerjoin(ClientGroup, ClientGroup.id == Client.group_id)
+            .where(ServiceAddon.status == "active", Invoice.status.in_(PAYABLE_STATUSES),
+                   Invoice.due_date <= cutoff,
+                   or_(ClientGroup.id.is_(None), ClientGroup.exempt_suspend_terminate.is_(False)))
+            .order_by(ServiceAddon.id))
+
+
+def _suspend_addons(session: Session, cutoff: date, counts: Counts) -> None:
+    # addon modules are not driven here: the addon's status changes, its parent keeps running
+    for addon_id in session.scalars(_overdue_addons(cutoff)).all():
+        addon = suspend_addon(session, addon_id, OVERDUE_REASON)
+        addon.suspend_reason = OVERDUE_REASON
+        bump(counts, "addons_suspended")
+
+
 def _outcome(counts: Counts, ok: bool, done: str) -> None:
     bump(counts, done if ok else "failed")
 
@@ -55,15 +78,19 @@ def suspend_overdue_services(session: Session, today: date, *,
                              checkpoint: Checkpoint = no_checkpoint) -> Counts:
     """Suspend active services with an open invoice overdue by ``automation.suspend_days``.
 
-    Skipped: services with ``override_auto_suspend`` (until ``override_suspend_until`` when
-    that is set) and clients of a group exempt from suspension. The suspend reason is
+    Addons billed on their own overdue lines are suspended too (status only; their parent
+    service keeps running). Skipped: services with ``override_auto_suspend`` (until
+    ``override_suspend_until`` when that is set) and clients of a group exempt from
+    suspension. The suspend reason is
     :data:`OVERDUE_REASON`, which is what payment-driven unsuspension looks for. A
     ``before_suspend_account`` veto is counted, not raised.
     """
-    counts: Counts = {"suspended": 0, "failed": 0, "vetoed": 0, "exempt": 0}
+    counts: Counts = {"suspended": 0, "failed": 0, "vetoed": 0, "exempt": 0,
+                      "addons_suspended": 0}
     if not flag_setting(session, "suspend_enabled"):
         return counts
     cutoff = today - timedelta(days=int_setting(session, "suspend_days"))
+    _suspend_addons(session, cutoff, counts)
     for service_id in session.scalars(_overdue_services("active", cutoff)).all():
         service = session.get(Service, service_id)
         assert service is not None
@@ -107,18 +134,22 @@ def terminate_overdue_services(session: Session, today: date, *,
 
 
 def unsuspend_paid_services(session: Session, invoice_id: int, today: date) -> Counts:
-    """Lift the overdue suspension of the services billed on paid invoice ``invoice_id``.
+    """Lift the overdue suspension of the services (and addons) billed on paid invoice
+    ``invoice_id``.
 
     Only services suspended by automation (reason :data:`OVERDUE_REASON`) and with no other
     open invoice already past due on ``today`` are unsuspended, through the server module.
     Does nothing when ``automation.unsuspend_on_payment`` is off.
     """
-    counts: Counts = {"unsuspended": 0, "failed": 0, "still_overdue": 0}
+    counts: Counts = {"unsuspended": 0, "failed": 0, "still_overdue": 0,
+                      "addons_unsuspended": 0}
     if not flag_setting(session, "unsuspend_on_payment"):
         return counts
+    _unsuspend_addons(session, invoice_id, today, counts)
     ids = session.scalars(
         select(Service.id).distinct()
-        .join(InvoiceItem, InvoiceItem.service_id == Service.id)
+        .join(InvoiceItem, and_(InvoiceItem.service_id == Service.id,
+                                InvoiceItem.type == InvoiceItemType.SERVICE.value))
         .where(InvoiceItem.invoice_id == invoice_id, Service.status == "suspended",
                Service.suspend_reason == OVERDUE_REASON)).all()
     for service_id in ids:
@@ -132,3 +163,22 @@ def unsuspend_paid_services(session: Session, invoice_id: int, today: date) -> C
         outcome = unsuspend_account(session, service_id)
         _outcome(counts, outcome.ok, "unsuspended")
     return counts
+
+
+def _unsuspend_addons(session: Session, invoice_id: int, today: date, counts: Counts) -> None:
+    ids = session.scalars(
+        select(ServiceAddon.id).distinct()
+        .join(InvoiceItem, InvoiceItem.service_addon_id == ServiceAddon.id)
+        .where(InvoiceItem.invoice_id == invoice_id, ServiceAddon.status == "suspended",
+               ServiceAddon.suspend_reason == OVERDUE_REASON)).all()
+    for addon_id in ids:
+        other = session.scalar(
+            select(Invoice.id).join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
+            .where(InvoiceItem.service_addon_id == addon_id, Invoice.id != invoice_id,
+                   Invoice.status.in_(PAYABLE_STATUSES), Invoice.due_date < today).limit(1))
+        if other is not None:
+            bump(counts, "still_overdue")
+            continue
+        addon = unsuspend_addon(session, addon_id)
+        addon.suspend_reason = ""
+        bump(counts, "addons_unsuspended")

@@ -11,7 +11,15 @@ from sqlalchemy import select
 
 from bridge.errors import ConfigError
 from bridge.jobs.runner import CRON
-from bridge.models import ActivityLog, Domain, Invoice, InvoiceItem, ModuleQueueItem, Service
+from bridge.models import (
+    ActivityLog,
+    Domain,
+    Invoice,
+    InvoiceItem,
+    ModuleQueueItem,
+    Service,
+    ServiceAddon,
+)
 from bridge.services.automation.common import automation_setting, days_setting
 from bridge.services.payments import apply_payment
 from bridge.services.settings import set_setting
@@ -75,3 +83,30 @@ def test_setting_layers(state, db):
     with state.transaction(CRON) as session, pytest.raises(
             ConfigError, match="automation.overdue_reminder_days must list whole days"):
         days_setting(session, "overdue_reminder_days")
+
+
+def test_overdue_addon_is_suspended_alone_and_lifted_when_paid(db, factories, run, configure,
+                                                               state):
+    configure(suspend_days="3")
+    service = factories.service(next_due_date=date(2028, 3, 20),
+                                next_invoice_date=date(2028, 3, 20))
+    addon = ServiceAddon(service_id=service.id, client_id=service.client_id, currency="USD",
+                         name="Backups", status="active", billing_cycle="1M",
+                         recurring_amount=Decimal("4.00"), next_due_date=date(2028, 3, 1),
+                         next_invoice_date=date(2028, 3, 1), anchor_day=1)
+    db.add(addon)
+    db.commit()
+    run(date(2028, 2, 20), only="renewal_invoices")
+    result = run(date(2028, 3, 4), only="overdue_suspensions")
+    assert result.counts["overdue_suspensions"]["addons_suspended"] == 1
+    db.expire_all()
+    assert (db.get(ServiceAddon, addon.id).status, db.get(Service, service.id).status) == (
+        "suspended", "active")
+    invoice = db.scalar(select(Invoice))
+    db.commit()
+    with state.transaction(CRON) as session:
+        session.info["bridge.automation.today"] = date(2028, 3, 6)
+        apply_payment(session, invoice.id, invoice.balance, gateway="banktransfer")
+    db.expire_all()
+    lifted = db.get(ServiceAddon, addon.id)
+    assert (lifted.status, lifted.suspend_reason) == ("active", "")
