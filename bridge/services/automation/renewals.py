@@ -21,7 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bridge.cycles import add_months, parse_cycle
-from bridge.errors import ValidationFailed
+from bridge.errors import BridgeError, ValidationFailed
 from bridge.models import (
     CancellationRequest,
     Client,
@@ -34,6 +34,7 @@ from bridge.models import (
 )
 from bridge.models.enums import InvoiceItemType
 
+from ..common import log_activity
 from ..invoices import create_invoice
 from ..pricing import price_for
 from .common import Checkpoint, Counts, bump, flag_setting, int_setting, no_checkpoint
@@ -60,6 +61,17 @@ class _Batch:
     services: list[Service] = field(default_factory=list)
     addons: list[ServiceAddon] = field(default_factory=list)
     domains: list[Domain] = field(default_factory=list)
+    _index: dict[int, dict[int, list[Any]]] = field(default_factory=dict)
+
+    def by_client(self, rows: list[Any], client_id: int) -> list[Any]:
+        """The rows of ``rows`` (services, addons or domains) that belong to ``client_id``."""
+        index = self._index.get(id(rows))
+        if index is None:
+            index = defaultdict(list)
+            for row in rows:
+                index[row.client_id].append(row)
+            self._index[id(rows)] = index
+        return index.get(client_id, [])
 
 
 def _no_open_cancellation() -> Any:
@@ -219,6 +231,39 @@ def _invoice_client(session: Session, client: Client, lines: list[_Line], today:
         bump(counts, "lines", len(items))
 
 
+def _client_lines(session: Session, batch: _Batch, client: Client,
+                  horizon: date) -> list[_Line]:
+    separate = _separate(client, batch)
+    lines: list[_Line] = []
+    for service in batch.by_client(batch.services, client.id):
+        for line in _service_lines(session, service, batch, horizon, separate):
+            line.item["_method"] = service.payment_method
+            lines.append(line)
+    for addon in batch.by_client(batch.addons, client.id):
+        lines.extend(_addon_lines(addon, horizon, separate))
+    for domain in batch.by_client(batch.domains, client.id):
+        lines.extend(_domain_lines(domain, horizon, separate))
+    return lines
+
+
+def _renew_client(session: Session, batch: _Batch, client: Client, horizon: date, today: date,
+                  apply_credit: bool, counts: Counts) -> None:
+    """Bill one client inside a savepoint: the dates move only if the invoices are written,
+    and one client's bad data (an unknown cycle, a refused line) doesn't stop the others."""
+    try:
+        with session.begin_nested():
+            lines = _client_lines(session, batch, client, horizon)
+            if lines:
+                _invoice_client(session, client, lines, today, apply_credit, counts)
+                bump(counts, "clients")
+    except (BridgeError, ValueError) as exc:
+        bump(counts, "errors")
+        log_activity(session, "automation.renewal_failed",
+                     f"Renewal invoicing for client {client.id} failed: {exc}; nothing was "
+                     "billed or moved for this client, fix the record and rerun",
+                     client_id=client.id, data={"error": str(exc)})
+
+
 def invoice_renewals(session: Session, today: date, *, checkpoint: Checkpoint = no_checkpoint,
                      batch_size: int = 500) -> Counts:
     """Invoice every service, addon and domain whose next invoice date is on or before
@@ -230,34 +275,23 @@ def invoice_renewals(session: Session, today: date, *, checkpoint: Checkpoint = 
     items' next invoice/due dates advance one cycle per billed period (month ends keep their
     anchor day; leap days clamp). Credit is applied to the new invoices when the client and
     setting ``automation.credit_auto_apply`` allow. Calls ``checkpoint`` after each batch of
-    ``batch_size`` clients. Returns counts (clients, invoices, lines).
+    ``batch_size`` clients. A client whose items can't be billed (unknown cycle, refused
+    line) is skipped with an ``automation.renewal_failed`` log entry and counted in
+    ``errors``; nothing of it is billed or moved. Returns counts (clients, invoices, lines,
+    errors).
     """
     horizon = today + timedelta(days=int_setting(session, "lead_days"))
     apply_credit = flag_setting(session, "credit_auto_apply")
-    counts: Counts = {"clients": 0, "invoices": 0, "lines": 0}
+    counts: Counts = {"clients": 0, "invoices": 0, "lines": 0, "errors": 0}
     after = 0
     while True:
         client_ids = _due_client_ids(session, horizon, after, batch_size)
         if not client_ids:
             return counts
         batch = _load_batch(session, client_ids, horizon)
-        per_client: dict[int, list[_Line]] = defaultdict(list)
-        for service in batch.services:
-            separate = _separate(batch.clients[service.client_id], batch)
-            for line in _service_lines(session, service, batch, horizon, separate):
-                line.item["_method"] = service.payment_method
-                per_client[service.client_id].append(line)
-        for addon in batch.addons:
-            separate = _separate(batch.clients[addon.client_id], batch)
-            per_client[addon.client_id].extend(_addon_lines(addon, horizon, separate))
-        for domain in batch.domains:
-            separate = _separate(batch.clients[domain.client_id], batch)
-            per_client[domain.client_id].extend(_domain_lines(domain, horizon, separate))
         for client_id in client_ids:
-            if per_client.get(client_id):
-                bump(counts, "clients")
-                _invoice_client(session, batch.clients[client_id], per_client[client_id],
-                                today, apply_credit, counts)
+            _renew_client(session, batch, batch.clients[client_id], horizon, today,
+                          apply_credit, counts)
         session.flush()
         checkpoint()
         after = client_ids[-1]

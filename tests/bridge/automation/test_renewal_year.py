@@ -8,7 +8,15 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bridge.models import Domain, Invoice, Promotion, Service, ServiceAddon, TaxRule
+from bridge.models import (
+    ActivityLog,
+    Domain,
+    Invoice,
+    Promotion,
+    Service,
+    ServiceAddon,
+    TaxRule,
+)
 
 D = Decimal
 START, END = date(2028, 1, 1), date(2028, 12, 31)  # 2028 is a leap year
@@ -133,3 +141,24 @@ def test_separate_invoices_and_catch_up(db, factories, run, configure):
     db.expire_all()
     assert db.get(Service, first.id).next_due_date == date(2028, 4, 10)
     assert db.get(Service, second.id).next_invoice_date == date(2028, 4, 10)
+
+
+def test_a_broken_record_skips_only_its_client(db, factories, run, configure):
+    configure(lead_days="0")
+    plan = factories.product()
+    broken = factories.client()
+    good = factories.client()
+    bad = _svc(factories, broken, plan, "10.00", "1M", date(2028, 1, 10))
+    fine_of_broken = _svc(factories, broken, plan, "11.00", "1M", date(2028, 1, 10))
+    bad.billing_cycle = "fortnightly"  # e.g. an import gone wrong
+    fine = _svc(factories, good, plan, "12.00", "1M", date(2028, 1, 10))
+    db.commit()
+    result = run(date(2028, 1, 10), only="renewal_invoices")
+    assert result.counts["renewal_invoices"]["errors"] == 1
+    assert db.scalars(select(Invoice.client_id)).all() == [good.id]
+    db.expire_all()
+    # nothing of the broken client moved, not even its valid service
+    assert db.get(Service, fine_of_broken.id).next_due_date == date(2028, 1, 10)
+    assert db.get(Service, fine.id).next_due_date == date(2028, 2, 10)
+    log = db.scalar(select(ActivityLog).where(ActivityLog.action == "automation.renewal_failed"))
+    assert log.client_id == broken.id and "fortnightly" in log.description
