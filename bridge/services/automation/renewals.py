@@ -250,18 +250,22 @@ def _renew_client(session: Session, batch: _Batch, client: Client, horizon: date
                   apply_credit: bool, counts: Counts) -> None:
     """Bill one client inside a savepoint: the dates move only if the invoices are written,
     and one client's bad data (an unknown cycle, a refused line) doesn't stop the others."""
+    done: Counts = {}
     try:
         with session.begin_nested():
             lines = _client_lines(session, batch, client, horizon)
             if lines:
-                _invoice_client(session, client, lines, today, apply_credit, counts)
-                bump(counts, "clients")
+                _invoice_client(session, client, lines, today, apply_credit, done)
+                bump(done, "clients")
     except (BridgeError, ValueError) as exc:
         bump(counts, "errors")
         log_activity(session, "automation.renewal_failed",
                      f"Renewal invoicing for client {client.id} failed: {exc}; nothing was "
                      "billed or moved for this client, fix the record and rerun",
                      client_id=client.id, data={"error": str(exc)})
+        return
+    for key, value in done.items():
+        bump(counts, key, value)
 
 
 def invoice_renewals(session: Session, today: date, *, checkpoint: Checkpoint = no_checkpoint,
