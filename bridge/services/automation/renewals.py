@@ -268,6 +268,30 @@ def _renew_client(session: Session, batch: _Batch, client: Client, horizon: date
         bump(counts, key, value)
 
 
+def _renew_batch(session: Session, client_ids: list[int], horizon: date, today: date,
+                 apply_credit: bool, counts: Counts) -> None:
+    """Bill a batch in one savepoint (the fast path); if any client fails, roll the batch
+    back and bill it again client by client, each in its own savepoint."""
+    done: Counts = {}
+    try:
+        with session.begin_nested():
+            batch = _load_batch(session, client_ids, horizon)
+            for client_id in client_ids:
+                client = batch.clients[client_id]
+                lines = _client_lines(session, batch, client, horizon)
+                if lines:
+                    _invoice_client(session, client, lines, today, apply_credit, done)
+                    bump(done, "clients")
+    except (BridgeError, ValueError):
+        batch = _load_batch(session, client_ids, horizon)  # the rollback expired the rows
+        for client_id in client_ids:
+            _renew_client(session, batch, batch.clients[client_id], horizon, today,
+                          apply_credit, counts)
+        return
+    for key, value in done.items():
+        bump(counts, key, value)
+
+
 def invoice_renewals(session: Session, today: date, *, checkpoint: Checkpoint = no_checkpoint,
                      batch_size: int = 500) -> Counts:
     """Invoice every service, addon and domain whose next invoice date is on or before
@@ -292,10 +316,7 @@ def invoice_renewals(session: Session, today: date, *, checkpoint: Checkpoint = 
         client_ids = _due_client_ids(session, horizon, after, batch_size)
         if not client_ids:
             return counts
-        batch = _load_batch(session, client_ids, horizon)
-        for client_id in client_ids:
-            _renew_client(session, batch, batch.clients[client_id], horizon, today,
-                          apply_credit, counts)
+        _renew_batch(session, client_ids, horizon, today, apply_credit, counts)
         session.flush()
         checkpoint()
         after = client_ids[-1]
