@@ -70,7 +70,7 @@ def test_renewal_pass_twice_on_mariadb(mysql_db):
     for _ in range(2):
         counts = invoice_renewals(mysql_db, date(2028, 2, 20), checkpoint=mysql_db.commit)
         mysql_db.commit()
-    assert counts == {"clients": 0, "invoices": 0, "lines": 0}
+    assert counts == {"clients": 0, "invoices": 0, "lines": 0, "errors": 0}
     # lead 14 days -> horizon 5 March: Jan 31 (behind) and Feb 29 for the first service, Feb 29
     # for the second (one invoice per client and due date); each keeps its anchor day
     rows = mysql_db.execute(select(Invoice.due_date, Invoice.total).order_by(Invoice.due_date))
