@@ -64,6 +64,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ),
     )
     app.extensions["bridge"] = state
+    from bridge.services.automation.on_paid import install_paid_listener
+
+    install_paid_listener()  # overdue suspensions lift the moment an invoice is paid
 
     from bridge.web.callbacks import blueprint as callbacks
 

@@ -16,7 +16,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from bridge.app import bridge_state, create_app
 
 # modules with a ``register(group)`` function adding their subcommands
-COMMAND_MODULES: tuple[str, ...] = ("bridge.cli_data", "bridge.cli_plugins")
+COMMAND_MODULES: tuple[str, ...] = ("bridge.cli_data", "bridge.cli_plugins",
+                                    "bridge.cli_automation")
 
 
 def _make_app() -> Flask:

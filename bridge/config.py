@@ -43,6 +43,8 @@ class Settings:
     plugins_dir: str = ""
     blocked_plugins: list[str] = field(default_factory=list)
     plugin_settings: dict[str, Any] = field(default_factory=dict)
+    # [automation] table: defaults of the automation.* runtime settings (docs/automation.md)
+    automation: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict of the settings (secret key masked)."""

@@ -19,6 +19,7 @@ TITLES = {
     "hooks.gateway": "Gateway modules",
     "hooks.events": "Events and before-hooks",
     "hooks.web": "Web routes",
+    "hooks.automation": "Automation jobs",
 }
 
 

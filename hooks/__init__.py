@@ -6,6 +6,7 @@ package imports nothing from ``bridge`` at runtime.
 
 from __future__ import annotations
 
+from .automation import JobSpec
 from .common import ActionResult, ClientInfo
 from .config import ConfigField, validate_config
 from .events import BEFORE_HOOKS, TYPED_EVENTS, Abort
@@ -23,7 +24,10 @@ from .markers import PROJECT, hookimpl, hookspec
 from .registrar import Availability, DomainContext, DomainState, RegistrarModule
 from .server import AccountContext, ServerInfo, ServerModule, UsageReport
 
-SPEC_MODULES = ("hooks.server", "hooks.registrar", "hooks.gateway", "hooks.events", "hooks.web")
+SPEC_MODULES = (
+    "hooks.server", "hooks.registrar", "hooks.gateway", "hooks.events", "hooks.web",
+    "hooks.automation",
+)
 
 __all__ = [
     "BEFORE_HOOKS",
@@ -41,6 +45,7 @@ __all__ = [
     "DomainContext",
     "DomainState",
     "GatewayModule",
+    "JobSpec",
     "PaymentContext",
     "PaymentLink",
     "PaymentResult",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .access import Admin, AdminRole, ApiCredential, ApiRole, User, UserClient
 from .affiliates import Affiliate
+from .automation import AutomationMark, AutomationRun, JobLock
 from .billing import (
     BillableItem,
     CreditEntry,
@@ -76,6 +77,7 @@ from .system import (
 )
 
 __all__ = [
+    "AutomationMark", "AutomationRun", "JobLock",
     "AccessToken", "Affiliate", "Announcement", "BannedIp", "BlockedSender", "EmailTemplate",
     "OAuthCredential", "OutboxMessage", "PredefinedReply", "PredefinedReplyCategory", "Quote",
     "QuoteItem", "QuoteStage",
