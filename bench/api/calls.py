@@ -78,7 +78,7 @@ def calls(clients: int) -> list[Call]:
                {"firstname": "Load", "lastname": "Test", "email": "load{n}@example.org",
                 "address1": "1 Bench Road", "city": "Springfield", "state": "IL",
                 "postcode": "62701", "country": "US", "phonenumber": "+1.5550100",
-                "password2": "bench-password-1", "skipvalidation": "true"}, write=True),
+                "skipvalidation": "true"}, write=True),
         _blesta("blesta invoices/add", "/api/invoices/add.json",
                 {"vars[client_id]": str(mid), "vars[date_billed]": "2026-11-01",
                  "vars[lines][0][description]": "Bench line {n}",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bridge.context import emit, get_actor
 from bridge.db import utcnow
@@ -45,6 +46,7 @@ ADMIN_LOGIN_FAILED = "invalid username or password"
 BAD_CREDENTIALS = "Invalid or missing credentials"
 CREDENTIAL_DISABLED = "API credential disabled"
 MIN_API_SECRET_LENGTH = 16
+USAGE_STAMP_INTERVAL = timedelta(minutes=1)
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 # compared against when the identifier is unknown, so both failures cost the same
 _DUMMY_API_HASH = "sha256$" + "0" * 32 + "$" + "0" * 64
@@ -374,11 +376,15 @@ def verify_api_credential(session: Session, identifier: str, secret: str, ip: st
     Raises PermissionDenied with "Invalid or missing credentials" for an unknown identifier or
     wrong secret (same message, constant-time secret check), "API credential disabled", or
     f"Invalid IP {ip}" when ``ip`` is outside the credential's allow-list. The first use and
-    every use from a new IP are written to the activity log.
+    every use from a new IP are written to the activity log; ``last_used_at`` is refreshed at
+    most once per :data:`USAGE_STAMP_INTERVAL` (and at once from a new IP).
     """
     cred = None
     if identifier and secret:
-        cred = session.scalar(select(ApiCredential).where(ApiCredential.identifier == identifier))
+        # read fresh on every request (one indexed statement, roles joined in): disabling,
+        # re-keying or re-roling a credential takes effect on the very next call
+        cred = session.scalar(select(ApiCredential).where(ApiCredential.identifier == identifier)
+                              .options(joinedload(ApiCredential.roles)))
     stored = cred.secret_hash if cred is not None else _DUMMY_API_HASH
     matches = verify_api_secret(secret or "", stored)
     if cred is None or not matches:
@@ -391,8 +397,13 @@ def verify_api_credential(session: Session, identifier: str, secret: str, ip: st
         log_activity(session, "api_credential.used",
                      f"API credential {cred.identifier} used from {ip}",
                      subject=("api_credential", cred.id), data={"ip": ip})
-    cred.last_used_at = utcnow()
-    cred.last_used_ip = ip
+    now = utcnow()
+    # the usage stamp is refreshed at most once a USAGE_STAMP_INTERVAL per IP: writing it on
+    # every call turned each read into a write (and SQLite serializes writers)
+    last = cred.last_used_at
+    if last is None or cred.last_used_ip != ip or now - last >= USAGE_STAMP_INTERVAL:
+        cred.last_used_at = now
+        cred.last_used_ip = ip
     return cred
 
 
