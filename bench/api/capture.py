@@ -40,8 +40,11 @@ class Capture:
         return sum(1 for stmt, _p, _m in self.statements if stmt != COMMIT)
 
 
-def capture(app: Flask, call: Call, clients: int, k: int = 0) -> Capture:
-    """Send ``call`` once through ``app`` (in-process) and record what it ran and answered."""
+def capture(app: Flask, call: Call, clients: int, k: int = 0, tag: str = "") -> Capture:
+    """Send ``call`` once through ``app`` (in-process) and record what it ran and answered.
+
+    ``tag`` follows the marker in the unique value, so captures on one database never repeat
+    a unique key (a second AddInvoicePayment with the same transid is refused)."""
     engine = app.extensions["bridge"].db.engine
     result = Capture(call.name)
 
@@ -54,7 +57,7 @@ def capture(app: Flask, call: Call, clients: int, k: int = 0) -> Capture:
     def on_commit(_conn: Any) -> None:
         result.statements.append((COMMIT, None, False))
 
-    path, body = call.render(MARKER, unpaid_invoice(k, clients))
+    path, body = call.render(MARKER + tag, unpaid_invoice(k, clients))
     web = app.test_client()
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine, "commit", on_commit)

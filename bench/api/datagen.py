@@ -281,11 +281,14 @@ def build(url: str, scale: float, *, admin_url: str = "", seed: int = 8,
         if conn.dialect.name == "mysql":
             conn.exec_driver_sql("SET foreign_key_checks=0, unique_checks=0")
         counts = Generator(conn, sizes, currency=code, seed=seed, progress=progress).run()
-    if url.startswith("sqlite"):
-        with state.db.engine.connect() as conn:
-            # WAL (persistent in the file): readers never wait for a writer, as a production
-            # SQLite install should run; docs/performance.md says so
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        # WAL (persistent in the file): readers never wait for a writer, as a production
+        # SQLite install should run; docs/performance.md says so
+        raw = sqlite3.connect(url.removeprefix("sqlite:///"))
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.close()
     with state.db.engine.begin() as conn:
         # fresh statistics so the planner picks the new indexes at every size
         conn.exec_driver_sql("ANALYZE" if conn.dialect.name == "sqlite" else
