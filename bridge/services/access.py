@@ -370,21 +370,37 @@ def credential_allows(credential: ApiCredential, action: str) -> bool:
 
 
 def verify_api_credential(session: Session, identifier: str, secret: str, ip: str, *,
-                          skip_ip_check: bool = False) -> ApiCredential:
+                          skip_ip_check: bool = False, refuse_banned: bool = False
+                          ) -> ApiCredential:
     """Authenticate an API request; return the credential and record its use.
 
     Raises PermissionDenied with "Invalid or missing credentials" for an unknown identifier or
     wrong secret (same message, constant-time secret check), "API credential disabled", or
-    f"Invalid IP {ip}" when ``ip`` is outside the credential's allow-list. The first use and
-    every use from a new IP are written to the activity log; ``last_used_at`` is refreshed at
-    most once per :data:`USAGE_STAMP_INTERVAL` (and at once from a new IP).
+    f"Invalid IP {ip}" when ``ip`` is outside the credential's allow-list or, with
+    ``refuse_banned``, banned (checked before anything else, in the credential's statement).
+    The first use and every use from a new IP are written to the activity log;
+    ``last_used_at`` is refreshed at most once per :data:`USAGE_STAMP_INTERVAL` (and at once
+    from a new IP).
     """
-    cred = None
+    from .blocklists import ban_exists
+
+    banned_clause = ban_exists(ip) if refuse_banned else None
+    cred, banned = None, False
     if identifier and secret:
-        # read fresh on every request (one indexed statement, roles joined in): disabling,
-        # re-keying or re-roling a credential takes effect on the very next call
-        cred = session.scalar(select(ApiCredential).where(ApiCredential.identifier == identifier)
-                              .options(joinedload(ApiCredential.roles)))
+        # read fresh on every request (one indexed statement, roles joined in, the ban check
+        # as a column): disabling, re-keying or re-roling a credential or banning the IP
+        # takes effect on the very next call
+        query = select(ApiCredential).where(ApiCredential.identifier == identifier) \
+            .options(joinedload(ApiCredential.roles))
+        if banned_clause is not None:
+            query = query.add_columns(banned_clause.label("banned"))
+        row = session.execute(query).unique().first()
+        if row is not None:
+            cred, banned = row[0], banned_clause is not None and bool(row[1])
+    if banned_clause is not None and cred is None:
+        banned = bool(session.scalar(select(banned_clause)))
+    if banned:
+        raise PermissionDenied(f"Invalid IP {ip}")
     stored = cred.secret_hash if cred is not None else _DUMMY_API_HASH
     matches = verify_api_secret(secret or "", stored)
     if cred is None or not matches:

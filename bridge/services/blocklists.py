@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from bridge.context import emit
@@ -44,16 +44,23 @@ def ban_ip(session: Session, ip: str, reason: str, *,
     return ban
 
 
-def is_ip_banned(session: Session, ip: str) -> bool:
-    """True when an unexpired ban names ``ip``."""
+def ban_exists(ip: str) -> ColumnElement[bool] | None:
+    """An SQL ``EXISTS`` that is true when an unexpired ban names ``ip`` (None for a string
+    that is no IP address, which no ban can name): lets a caller fold the ban check into a
+    statement it runs anyway."""
     try:
         address = str(ipaddress.ip_address(ip.strip()))
     except ValueError:
-        return False
-    found = session.scalar(select(BannedIp.id).where(
+        return None
+    return select(BannedIp.id).where(
         BannedIp.ip_address == address,
-        or_(BannedIp.expires_at.is_(None), BannedIp.expires_at > utcnow())).limit(1))
-    return found is not None
+        or_(BannedIp.expires_at.is_(None), BannedIp.expires_at > utcnow())).exists()
+
+
+def is_ip_banned(session: Session, ip: str) -> bool:
+    """True when an unexpired ban names ``ip``."""
+    clause = ban_exists(ip)
+    return clause is not None and bool(session.scalar(select(clause)))
 
 
 def block_sender(session: Session, email: str, reason: str = "") -> BlockedSender:
