@@ -20,11 +20,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 from gunicorn.app.base import BaseApplication
-from sqlalchemy import Connection
+from sqlalchemy import Connection, RootTransaction
 
-from bridge.db import make_engine
+from bridge.db import SQLITE_BEGIN, make_engine
 
-from .capture import COMMIT, MARKER, Capture, load
+from .capture import BEGIN_IMMEDIATE, COMMIT, MARKER, Capture, load
 
 
 def _swap(value: Any, unique: str) -> Any:
@@ -38,12 +38,20 @@ def _swap(value: Any, unique: str) -> Any:
 
 
 def replay(conn: Connection, capture: Capture, unique: str) -> None:
-    """Run ``capture``'s statements on ``conn`` with the same transaction boundaries."""
-    trans = conn.begin()
+    """Run ``capture``'s statements on ``conn`` with the same transaction boundaries (and,
+    on SQLite, the same BEGIN IMMEDIATE for the app's write transactions)."""
+    trans: RootTransaction | None = None
+    mode = ""
     for statement, params, many in capture.statements:
+        if statement == BEGIN_IMMEDIATE:
+            mode = "IMMEDIATE"
+            continue
+        if trans is None:
+            conn.execution_options(**{SQLITE_BEGIN: mode})
+            trans = conn.begin()
         if statement == COMMIT:
             trans.commit()
-            trans = conn.begin()
+            trans, mode = None, ""
             continue
         params = _swap(params, unique)
         if many:
@@ -52,7 +60,8 @@ def replay(conn: Connection, capture: Capture, unique: str) -> None:
         result = conn.exec_driver_sql(statement, params)
         if result.returns_rows:
             result.fetchall()
-    trans.commit()
+    if trans is not None:
+        trans.commit()
 
 
 def create_baseline(url: str, captures_file: str) -> Flask:

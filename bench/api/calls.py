@@ -81,6 +81,7 @@ def calls(clients: int) -> list[Call]:
                 "skipvalidation": "true"}, write=True),
         _blesta("blesta invoices/add", "/api/invoices/add.json",
                 {"vars[client_id]": str(mid), "vars[date_billed]": "2026-11-01",
+                 "vars[date_due]": "2026-11-15",
                  "vars[lines][0][description]": "Bench line {n}",
                  "vars[lines][0][qty]": "1", "vars[lines][0][amount]": "5.00"}, write=True),
     ]

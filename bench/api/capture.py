@@ -20,6 +20,7 @@ from sqlalchemy import event
 from .calls import Call, unpaid_invoice
 
 COMMIT = "COMMIT"
+BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 # stands in for the per-request unique value in captured parameters; the baseline puts its
 # own unique value there so replayed INSERTs do not hit unique keys
 MARKER = "BENCHMARKER"
@@ -37,7 +38,8 @@ class Capture:
 
     @property
     def sql_count(self) -> int:
-        return sum(1 for stmt, _p, _m in self.statements if stmt != COMMIT)
+        return sum(1 for stmt, _p, _m in self.statements
+                   if stmt not in (COMMIT, BEGIN_IMMEDIATE))
 
 
 def capture(app: Flask, call: Call, clients: int, k: int = 0, tag: str = "") -> Capture:
@@ -51,6 +53,9 @@ def capture(app: Flask, call: Call, clients: int, k: int = 0, tag: str = "") -> 
     def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any,
                    executemany: bool) -> None:
         if statement == "BEGIN":  # SQLite's explicit BEGIN (bridge.db): part of begin()
+            return
+        if statement == "BEGIN IMMEDIATE":  # a write transaction: the baseline begins alike
+            result.statements.append((BEGIN_IMMEDIATE, None, False))
             return
         result.statements.append((statement, parameters, executemany))
 

@@ -12,8 +12,10 @@ import ipaddress
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from bridge.context import emit, get_actor
@@ -369,6 +371,18 @@ def credential_allows(credential: ApiCredential, action: str) -> bool:
                for role in credential.roles for a in role.allowed_actions)
 
 
+@cache
+def _credential_statements() -> tuple[Select[Any], Select[Any]]:
+    """The credential-by-identifier statement without and with the IP-ban column, built
+    once (building it per call cost more than running it)."""
+    from .blocklists import BAN_EXISTS
+
+    plain: Select[Any] = select(ApiCredential).where(
+        ApiCredential.identifier == bindparam("identifier")).options(
+        joinedload(ApiCredential.roles))
+    return plain, plain.add_columns(BAN_EXISTS.label("banned"))
+
+
 def verify_api_credential(session: Session, identifier: str, secret: str, ip: str, *,
                           skip_ip_check: bool = False, refuse_banned: bool = False
                           ) -> ApiCredential:
@@ -382,23 +396,22 @@ def verify_api_credential(session: Session, identifier: str, secret: str, ip: st
     ``last_used_at`` is refreshed at most once per :data:`USAGE_STAMP_INTERVAL` (and at once
     from a new IP).
     """
-    from .blocklists import ban_exists
+    from .blocklists import ban_params, is_ip_banned
 
-    banned_clause = ban_exists(ip) if refuse_banned else None
-    cred, banned = None, False
+    ban = ban_params(ip) if refuse_banned else None
+    cred: ApiCredential | None = None
+    banned = False
     if identifier and secret:
         # read fresh on every request (one indexed statement, roles joined in, the ban check
         # as a column): disabling, re-keying or re-roling a credential or banning the IP
         # takes effect on the very next call
-        query = select(ApiCredential).where(ApiCredential.identifier == identifier) \
-            .options(joinedload(ApiCredential.roles))
-        if banned_clause is not None:
-            query = query.add_columns(banned_clause.label("banned"))
-        row = session.execute(query).unique().first()
+        query = _credential_statements()[ban is not None]
+        row = session.execute(query, {"identifier": identifier, **(ban or {})}).unique().first()
         if row is not None:
-            cred, banned = row[0], banned_clause is not None and bool(row[1])
-    if banned_clause is not None and cred is None:
-        banned = bool(session.scalar(select(banned_clause)))
+            cred = row[0]
+            banned = ban is not None and bool(row[1])
+    if ban is not None and cred is None:
+        banned = is_ip_banned(session, ip)
     if banned:
         raise PermissionDenied(f"Invalid IP {ip}")
     stored = cred.secret_hash if cred is not None else _DUMMY_API_HASH
