@@ -119,3 +119,24 @@ def test_list_reads_run_three_statements_without_a_full_name_term(path_app: Any)
     assert "||" in " ".join(_statements(path_app, action="GetClients", search="Grace H"))
     invoices = _statements(path_app, action="GetInvoices", status="Unpaid")
     assert len(invoices) == 3 and "count(*) AS count_1 \nFROM invoices \nWHERE" in invoices[1]
+
+
+def test_search_prefix_terms_use_indexes_on_migrated_sqlite(tmp_path: Any) -> None:
+    """SQLite's case-insensitive LIKE needs NOCASE indexes (0004 builds them on SQLite)."""
+    from bridge.db import make_engine
+    from bridge.migrations import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'nocase.db'}")
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM clients WHERE email LIKE ? OR "
+                "first_name LIKE ? OR last_name LIKE ? OR company_name LIKE ?",
+                ("Gr%",) * 4))
+    finally:
+        engine.dispose()
+    assert "MULTI-INDEX OR" in plan and "SCAN clients" not in plan
+    for index in ("ix_clients_email", "ix_clients_first_name", "ix_clients_last_name",
+                  "ix_clients_company_name"):
+        assert index in plan

@@ -38,11 +38,32 @@ INDEXES = (
 )
 
 
+# Searched with a case-insensitive prefix LIKE (WHMCS GetClients search). SQLite's LIKE uses
+# an index only when the index collates NOCASE, so on SQLite these are built NOCASE (same
+# names and columns; MariaDB's _ci collations need nothing). ix_clients_email (0001) is
+# rebuilt the same way; email lookups go through lower() and never used it.
+NOCASE = {("clients", "first_name"), ("clients", "last_name"), ("clients", "company_name")}
+
+
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
 def upgrade() -> None:
+    sqlite = _sqlite()
     for name, table, columns in INDEXES:
-        op.create_index(name, table, columns)
+        if sqlite and (table, columns[0]) in NOCASE:
+            op.execute(f"CREATE INDEX {name} ON {table} ({columns[0]} COLLATE NOCASE)")
+        else:
+            op.create_index(name, table, columns)
+    if sqlite:
+        op.drop_index("ix_clients_email", table_name="clients")
+        op.execute("CREATE INDEX ix_clients_email ON clients (email COLLATE NOCASE)")
 
 
 def downgrade() -> None:
+    if _sqlite():
+        op.drop_index("ix_clients_email", table_name="clients")
+        op.create_index("ix_clients_email", "clients", ["email"])
     for name, table, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
