@@ -29,9 +29,11 @@ class BridgeState:
     plugins: PluginHost
 
     @contextmanager
-    def transaction(self, actor: Actor | None = None) -> Iterator[Session]:
-        """A session in a transaction, with the actor stated and events wired."""
-        with self.db.transaction() as session:
+    def transaction(self, actor: Actor | None = None, *, write: bool = True
+                    ) -> Iterator[Session]:
+        """A session in a transaction, with the actor stated and events wired
+        (``write=False``: a read-only transaction, see :meth:`Database.transaction`)."""
+        with self.db.transaction(write=write) as session:
             session.info["bridge.secrets"] = self.secrets
             session.info["bridge.settings"] = self.settings
             session.info["bridge.plugins"] = self.plugins

@@ -113,8 +113,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+# execution option naming how a SQLite transaction begins ("IMMEDIATE" for writers)
+SQLITE_BEGIN = "bridge_sqlite_begin"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that read and then writes cannot upgrade its lock once another
+    # connection committed (SQLITE_BUSY at once; busy_timeout does not apply): writers take
+    # the write lock up front with BEGIN IMMEDIATE and wait for it within busy_timeout
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "")
+    conn.exec_driver_sql(f"BEGIN {mode}" if mode else "BEGIN")
 
 
 class Database:
@@ -124,15 +132,25 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        # transactions that may write begin IMMEDIATE on SQLite (same pool, other option)
+        self.write_session_factory = sessionmaker(
+            self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}),
+            expire_on_commit=False)
 
     def session(self) -> Session:
         """A new session; the caller commits or rolls back."""
         return self.session_factory()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on error."""
-        session = self.session_factory()
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error.
+
+        ``write=False`` states that the transaction only reads: on SQLite it then begins
+        deferred, so readers never queue behind the write lock. Writing in it still works
+        but can fail with "database is locked" when another writer committed meanwhile.
+        """
+        factory = self.write_session_factory if write else self.session_factory
+        session = factory()
         try:
             yield session
             session.commit()

@@ -43,6 +43,12 @@ class Invoice(Base):
     """An invoice: lines, taxes, credit applied and payments; amounts in one currency."""
 
     __tablename__ = "invoices"
+    __table_args__ = (
+        # a client's invoices by status; a status's invoices by due date (0004_performance)
+        Index("ix_invoices_client_status", "client_id", "status"),
+        Index("ix_invoices_status_due", "status", "due_date"),
+        Index("ix_invoices_date", "date"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     number: Mapped[str] = mapped_column(String(64), default="")
@@ -119,6 +125,7 @@ class Transaction(Base):
         # one gateway transaction id is never applied twice (NULL = none given)
         UniqueConstraint("gateway", "gateway_txn_id"),
         Index("ix_transactions_invoice", "invoice_id"),
+        Index("ix_transactions_date", "date"),  # 0004_performance
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)

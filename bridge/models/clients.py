@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.db import MONEY, Base
@@ -48,6 +48,15 @@ class Client(PersonColumns, Base):
     """A billing account: who is invoiced, owns services and domains, and holds credit."""
 
     __tablename__ = "clients"
+    __table_args__ = (
+        # the API filters and the WHMCS prefix search (0004_performance)
+        Index("ix_clients_status", "status"),
+        Index("ix_clients_first_name", "first_name"),
+        Index("ix_clients_last_name", "last_name"),
+        Index("ix_clients_company_name", "company_name"),
+        Index("ix_clients_group_id", "group_id"),
+        Index("ix_clients_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("client_groups.id"))

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.db import MONEY, Base
@@ -19,6 +19,10 @@ class Order(Base):
     """One checkout: the services, addons and domains it created and its first invoice."""
 
     __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status", "status"),  # 0004_performance
+        Index("ix_orders_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     number: Mapped[str] = mapped_column(String(32), default="")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.db import MONEY, Base
@@ -57,6 +57,10 @@ class Service(Base):
     """A product a client owns: status, cycle, amounts, dates and module account details."""
 
     __tablename__ = "services"
+    __table_args__ = (
+        Index("ix_services_domain", "domain"),  # 0004_performance
+        Index("ix_services_server_id", "server_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)

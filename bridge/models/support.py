@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.db import Base
@@ -46,6 +46,10 @@ class Ticket(Base):
     """A support ticket from a client, a contact or a guest submitter."""
 
     __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_assigned_admin_id", "assigned_admin_id"),  # 0004_performance
+        Index("ix_tickets_last_reply_at", "last_reply_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)  # public id (WHMCS tid/mask)
     department_id: Mapped[int] = mapped_column(ForeignKey("ticket_departments.id"), index=True)

@@ -11,9 +11,12 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Sequence
+from datetime import timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from bridge.context import emit, get_actor
 from bridge.db import utcnow
@@ -45,6 +48,7 @@ ADMIN_LOGIN_FAILED = "invalid username or password"
 BAD_CREDENTIALS = "Invalid or missing credentials"
 CREDENTIAL_DISABLED = "API credential disabled"
 MIN_API_SECRET_LENGTH = 16
+USAGE_STAMP_INTERVAL = timedelta(minutes=1)
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 # compared against when the identifier is unknown, so both failures cost the same
 _DUMMY_API_HASH = "sha256$" + "0" * 32 + "$" + "0" * 64
@@ -367,18 +371,49 @@ def credential_allows(credential: ApiCredential, action: str) -> bool:
                for role in credential.roles for a in role.allowed_actions)
 
 
+@cache
+def _credential_statements() -> tuple[Select[Any], Select[Any]]:
+    """The credential-by-identifier statement without and with the IP-ban column, built
+    once (building it per call cost more than running it)."""
+    from .blocklists import BAN_EXISTS
+
+    plain: Select[Any] = select(ApiCredential).where(
+        ApiCredential.identifier == bindparam("identifier")).options(
+        joinedload(ApiCredential.roles))
+    return plain, plain.add_columns(BAN_EXISTS.label("banned"))
+
+
 def verify_api_credential(session: Session, identifier: str, secret: str, ip: str, *,
-                          skip_ip_check: bool = False) -> ApiCredential:
+                          skip_ip_check: bool = False, refuse_banned: bool = False
+                          ) -> ApiCredential:
     """Authenticate an API request; return the credential and record its use.
 
     Raises PermissionDenied with "Invalid or missing credentials" for an unknown identifier or
     wrong secret (same message, constant-time secret check), "API credential disabled", or
-    f"Invalid IP {ip}" when ``ip`` is outside the credential's allow-list. The first use and
-    every use from a new IP are written to the activity log.
+    f"Invalid IP {ip}" when ``ip`` is outside the credential's allow-list or, with
+    ``refuse_banned``, banned (checked before anything else, in the credential's statement).
+    The first use and every use from a new IP are written to the activity log;
+    ``last_used_at`` is refreshed at most once per :data:`USAGE_STAMP_INTERVAL` (and at once
+    from a new IP).
     """
-    cred = None
+    from .blocklists import ban_params, is_ip_banned
+
+    ban = ban_params(ip) if refuse_banned else None
+    cred: ApiCredential | None = None
+    banned = False
     if identifier and secret:
-        cred = session.scalar(select(ApiCredential).where(ApiCredential.identifier == identifier))
+        # read fresh on every request (one indexed statement, roles joined in, the ban check
+        # as a column): disabling, re-keying or re-roling a credential or banning the IP
+        # takes effect on the very next call
+        query = _credential_statements()[ban is not None]
+        row = session.execute(query, {"identifier": identifier, **(ban or {})}).unique().first()
+        if row is not None:
+            cred = row[0]
+            banned = ban is not None and bool(row[1])
+    if ban is not None and cred is None:
+        banned = is_ip_banned(session, ip)
+    if banned:
+        raise PermissionDenied(f"Invalid IP {ip}")
     stored = cred.secret_hash if cred is not None else _DUMMY_API_HASH
     matches = verify_api_secret(secret or "", stored)
     if cred is None or not matches:
@@ -391,8 +426,13 @@ def verify_api_credential(session: Session, identifier: str, secret: str, ip: st
         log_activity(session, "api_credential.used",
                      f"API credential {cred.identifier} used from {ip}",
                      subject=("api_credential", cred.id), data={"ip": ip})
-    cred.last_used_at = utcnow()
-    cred.last_used_ip = ip
+    now = utcnow()
+    # the usage stamp is refreshed at most once a USAGE_STAMP_INTERVAL per IP: writing it on
+    # every call turned each read into a write (and SQLite serializes writers)
+    last = cred.last_used_at
+    if last is None or cred.last_used_ip != ip or now - last >= USAGE_STAMP_INTERVAL:
+        cred.last_used_at = now
+        cred.last_used_ip = ip
     return cred
 
 

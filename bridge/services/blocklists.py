@@ -9,11 +9,11 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bridge.context import emit
-from bridge.db import utcnow
+from bridge.db import UTCDateTime, utcnow
 from bridge.errors import ValidationFailed
 from bridge.models.blocklists import BannedIp, BlockedSender
 
@@ -44,16 +44,30 @@ def ban_ip(session: Session, ip: str, reason: str, *,
     return ban
 
 
-def is_ip_banned(session: Session, ip: str) -> bool:
-    """True when an unexpired ban names ``ip``."""
+# Built once: the API doors read this on every call, and building the statement cost more
+# than running it. Parameters ``ban_ip`` (normalized address) and ``ban_now`` (aware UTC).
+BAN_EXISTS = select(BannedIp.id).where(
+    BannedIp.ip_address == bindparam("ban_ip"),
+    or_(BannedIp.expires_at.is_(None),
+        BannedIp.expires_at > bindparam("ban_now", type_=UTCDateTime()))).exists()
+_IS_BANNED = select(BAN_EXISTS)
+
+
+def ban_params(ip: str) -> dict[str, object] | None:
+    """The parameters of :data:`BAN_EXISTS` for ``ip`` (None for a string that is no IP
+    address, which no ban can name): lets a caller fold the ban check into a statement it
+    runs anyway."""
     try:
         address = str(ipaddress.ip_address(ip.strip()))
     except ValueError:
-        return False
-    found = session.scalar(select(BannedIp.id).where(
-        BannedIp.ip_address == address,
-        or_(BannedIp.expires_at.is_(None), BannedIp.expires_at > utcnow())).limit(1))
-    return found is not None
+        return None
+    return {"ban_ip": address, "ban_now": utcnow()}
+
+
+def is_ip_banned(session: Session, ip: str) -> bool:
+    """True when an unexpired ban names ``ip``."""
+    params = ban_params(ip)
+    return params is not None and bool(session.scalar(_IS_BANNED, params))
 
 
 def block_sender(session: Session, email: str, reason: str = "") -> BlockedSender:

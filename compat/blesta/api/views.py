@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from bridge.app import bridge_state
-from bridge.context import Actor
+from bridge.context import Actor, set_actor
 from bridge.errors import (
     BridgeError,
     Conflict,
@@ -19,6 +19,7 @@ from bridge.errors import (
     ValidationFailed,
 )
 from bridge.services.access import verify_api_credential
+from compat.whmcs.api.auth import keep_auth_writes
 from compat.whmcs.api.params import parse_pairs
 
 from . import methods  # noqa: F401  (registers every implemented method)
@@ -65,19 +66,27 @@ def api(rest: str) -> Response:
     user, key = _credentials()
     ip = request.remote_addr or ""
     state = bridge_state()
+    # GET reads only: on SQLite it begins deferred (readers never queue behind the write
+    # lock); POST, PUT and DELETE take the write lock up front
+    write = request.method != "GET"
+    door = Actor(kind="api", source="api:blesta", ip_address=ip)
     try:
-        with state.transaction(Actor(kind="api", source="api:blesta", ip_address=ip)) as session:
-            credential = verify_api_credential(session, user, key, ip)
+        # one transaction for authentication and the method (the common case)
+        with state.transaction(door, write=write) as session:
+            try:
+                credential = verify_api_credential(session, user, key, ip)
+            except PermissionDenied as exc:
+                if exc.message.startswith("Invalid IP"):
+                    return _error(model, fmt, 403, {"ip": {"allowed": exc.message}})
+                return _error(model, fmt, 401, {"user": {"valid": (
+                    "The API user or key appears to be invalid.")}})
             company_id, cred_name = credential.company_id or 1, credential.identifier
-    except PermissionDenied as exc:
-        if exc.message.startswith("Invalid IP"):
-            return _error(model, fmt, 403, {"ip": {"allowed": exc.message}})
-        return _error(model, fmt, 401, {"user": {"valid": (
-            "The API user or key appears to be invalid.")}})
-    try:
-        args = _bind(spec, _params())
-        actor = Actor(kind="api", name=cred_name, source="api:blesta", ip_address=ip)
-        with state.transaction(actor) as session:
+            if session.new or session.dirty:
+                keep_auth_writes(session, write, lambda s: verify_api_credential(
+                    s, user, key, ip), door)
+            args = _bind(spec, _params())
+            set_actor(session, Actor(kind="api", name=cred_name, source="api:blesta",
+                                     ip_address=ip))
             result = spec.handler(MethodCall(model, spec.name, args, session, company_id))
     except BlestaError as exc:
         status = exc.status if exc.status in MESSAGES else 400

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from bridge.app import bridge_state
-from bridge.context import Actor
+from bridge.context import Actor, set_actor
 from bridge.errors import BridgeError, ModuleError, NotFound, PermissionDenied, ValidationFailed
 
 from . import actions  # noqa: F401  (registers every action)
-from .auth import FailureLimiter, authenticate
+from .auth import FailureLimiter, authenticate, keep_auth_writes
 from .params import parse_pairs
 from .registry import ACTIONS, ApiError, ApiRequest
 from .render import render
@@ -39,15 +39,23 @@ def api() -> Response:
     spec = ACTIONS.get(name.lower())
     ip = request.remote_addr or ""
     state = bridge_state()
+    # Get* actions only read: on SQLite their transaction begins deferred (readers never
+    # queue behind the write lock); every other action takes the write lock up front
+    write = not name.lower().startswith("get")
+    door = Actor(kind="api", source="api:whmcs", ip_address=ip)
     try:
-        with state.transaction(Actor(kind="api", source="api:whmcs", ip_address=ip)) as session:
+        # one transaction for authentication and the action (the common case)
+        with state.transaction(door, write=write) as session:
             caller = authenticate(session, params, name, ip, _limiter())
-        if spec is None:
-            raise ApiError("Command Not Found")
-        actor = Actor(kind="admin" if caller.admin_id else "api", id=caller.admin_id,
-                      name=caller.name, source="api:whmcs", ip_address=ip)
-        args = {k: v for k, v in params.items() if k not in CREDENTIAL_KEYS}
-        with state.transaction(actor) as session:
+            if session.new or session.dirty:
+                keep_auth_writes(session, write, lambda s: authenticate(
+                    s, params, name, ip, _limiter()), door)
+            if spec is None:
+                raise ApiError("Command Not Found")
+            set_actor(session, Actor(kind="admin" if caller.admin_id else "api",
+                                     id=caller.admin_id, name=caller.name, source="api:whmcs",
+                                     ip_address=ip))
+            args = {k: v for k, v in params.items() if k not in CREDENTIAL_KEYS}
             body = spec.handler(ApiRequest(spec.name, args, session, ip=ip,
                                            admin_id=caller.admin_id))
     except ApiError as exc:

@@ -28,16 +28,19 @@ def _last_login(moment: datetime | None, ip: str) -> str:
 
 
 def _users(req: ApiRequest, client_id: int) -> tuple[list[dict[str, Any]], int, list[Login]]:
+    # the printed columns only: no User objects (password hashes and all) for a rendering
     rows = req.session.execute(
-        select(User, UserClient.is_owner).join(UserClient, UserClient.user_id == User.id)
+        select(User.id, User.first_name, User.last_name, User.email, User.last_login_at,
+               User.last_ip, UserClient.is_owner)
+        .join(UserClient, UserClient.user_id == User.id)
         .where(UserClient.client_id == client_id).order_by(UserClient.is_owner.desc(), User.id))
     users: list[dict[str, Any]] = []
     owner_id = 0
     logins: list[Login] = []
-    for user, is_owner in rows:
+    for user in rows:
         users.append({"id": user.id, "name": f"{user.first_name} {user.last_name}".strip(),
-                      "email": user.email, "is_owner": bool(is_owner)})
-        owner_id = user.id if is_owner else owner_id
+                      "email": user.email, "is_owner": bool(user.is_owner)})
+        owner_id = user.id if user.is_owner else owner_id
         if user.last_login_at is not None:
             logins.append((user.last_login_at, user.last_ip))
     return users, owner_id, logins

@@ -1,0 +1,148 @@
+"""The API benchmark's parts at a tiny scale: the core-DB generator, the load generator's
+statistics against a real loopback server, and the baseline's replay of captured SQL.
+(No timing assertions: figures come from ``python -m bench.api.run``.)"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bench.api import capture as capture_mod
+from bench.api.baseline_app import create_baseline
+from bench.api.calls import Call, calls
+from bench.api.datagen import INSTALL_KEY, Sizes, build
+from bench.api.loadgen import percentile, python_load, summarize
+from bridge import create_app
+from bridge.models import Client, Invoice, InvoiceItem, Service, Ticket, TicketMessage, Transaction
+
+
+@pytest.fixture(scope="module")
+def tiny_db(tmp_path_factory: Any) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('bench') / 'tiny.db'}"
+    build(url, 0.001, progress=lambda _line: None)
+    return url
+
+
+def _app(url: str) -> Any:
+    return create_app({"database_url": url, "secret_key": INSTALL_KEY, "log_level": "WARNING"})
+
+
+def test_sizes_follow_the_scale() -> None:
+    full, tenth = Sizes.for_scale(1), Sizes.for_scale(0.1)
+    assert (full.clients, full.invoices, full.tickets) == (20_000, 200_000, 8_000)
+    assert (tenth.clients, tenth.invoices) == (2_000, 20_000)
+    with pytest.raises(ValueError):
+        Sizes.for_scale(0)
+
+
+def test_generator_builds_consistent_rows(tiny_db: str) -> None:
+    app = _app(tiny_db)
+    with app.extensions["bridge"].db.session() as session:
+        def count(model: Any) -> int:
+            return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+        assert [count(m) for m in (Client, Service, Invoice, InvoiceItem, Transaction, Ticket,
+                                   TicketMessage)] == [20, 60, 200, 600, 150, 8, 24]
+        # every invoice total is the sum of its lines; every paid invoice has its payment
+        sums = dict(session.execute(select(InvoiceItem.invoice_id, func.sum(InvoiceItem.amount))
+                                    .group_by(InvoiceItem.invoice_id)).all())
+        for invoice in session.scalars(select(Invoice)):
+            assert Decimal(str(sums[invoice.id])).quantize(Decimal("0.0001")) == invoice.total
+            paid = session.scalar(select(func.sum(Transaction.amount_in))
+                                  .where(Transaction.invoice_id == invoice.id))
+            expected = invoice.total if invoice.status == "paid" else None
+            assert (Decimal(str(paid)).quantize(Decimal("0.0001")) if paid else None) == expected
+    app.extensions["bridge"].db.dispose()
+
+
+def test_every_call_answers_on_the_generated_db(tiny_db: str) -> None:
+    app = _app(tiny_db)
+    for call in calls(20):
+        cap = capture_mod.capture(app, call, 20, k=3, tag="answers")
+        assert cap.status == 200, (call.name, cap.body[:200])
+        assert b'"result": "error"' not in cap.body, (call.name, cap.body[:200])
+        assert cap.sql_count > 0
+    app.extensions["bridge"].db.dispose()
+
+
+def test_baseline_replays_the_sql_and_answers_the_same_bytes(tiny_db: str,
+                                                             tmp_path: Path) -> None:
+    app = _app(tiny_db)
+    chosen = {c.name: c for c in calls(20)}
+    read, write = chosen["whmcs GetInvoice"], chosen["whmcs AddInvoicePayment"]
+    caps = {c.name: capture_mod.capture(app, c, 20, tag="replay") for c in (read, write)}
+    app.extensions["bridge"].db.dispose()
+    path = tmp_path / "captures.pickle"
+    capture_mod.save(caps, path)
+    baseline = create_baseline(tiny_db, str(path)).test_client()
+    before = _transactions(tiny_db)
+    for call in (read, write, write):
+        response = baseline.post("/x", headers={"X-Bench-Call": call.name})
+        assert response.status_code == 200
+        assert response.get_data() == caps[call.name].body
+    # the write's INSERT ran twice more, each with its own unique gateway id
+    assert _transactions(tiny_db) == before + 2
+
+
+def _transactions(url: str) -> int:
+    app = _app(url)
+    with app.extensions["bridge"].db.session() as session:
+        n = int(session.scalar(select(func.count()).select_from(Transaction)) or 0)
+    app.extensions["bridge"].db.dispose()
+    return n
+
+
+def test_percentile_and_summary() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([], 50) == 0.0
+    with pytest.raises(ValueError):
+        percentile(values, 0)
+    result = summarize([0.003, 0.001, 0.002, 0.004], errors=1, seconds=2.0)
+    assert (result.requests, result.errors, result.rps) == (4, 1, 2.0)
+    assert (result.p50_ms, result.p99_ms) == (pytest.approx(2.0), pytest.approx(4.0))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the load generator expects
+    seen: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.seen.append(body.decode())
+        status = 500 if self.path.startswith("/fail") else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+def test_python_load_generator_counts_requests_errors_and_fills_placeholders() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        ok = python_load("127.0.0.1", port, Call("ok", "POST", "/ok", "n={n}&i={unpaid}"),
+                         connections=2, duration=0.5, clients=5, tag="t")
+        bad = python_load("127.0.0.1", port, Call("bad", "POST", "/fail", "x"),
+                          connections=2, duration=0.3, clients=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ok.requests > 0 and ok.errors == 0 and ok.p50_ms > 0 and ok.p99_ms >= ok.p50_ms
+    assert bad.requests == 0 and bad.errors > 0
+    bodies = [b for b in _Handler.seen if b.startswith("n=")]
+    assert len(set(bodies)) == len(bodies)  # {n} is unique per request
+    assert all(b.startswith("n=t") and b.split("&i=")[1] in {"9", "19", "29", "39", "49"}
+               for b in bodies)
