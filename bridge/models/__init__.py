@@ -41,6 +41,7 @@ from .enums import (
     TicketPriority,
     TransactionKind,
 )
+from .imports import ImportCheckpoint, ImportRun
 from .mail import EmailTemplate, OutboxMessage
 from .orders import Order
 from .quotes import Quote, QuoteItem, QuoteStage
@@ -76,6 +77,7 @@ from .system import (
 )
 
 __all__ = [
+    "ImportCheckpoint", "ImportRun",
     "AccessToken", "Affiliate", "Announcement", "BannedIp", "BlockedSender", "EmailTemplate",
     "OAuthCredential", "OutboxMessage", "PredefinedReply", "PredefinedReplyCategory", "Quote",
     "QuoteItem", "QuoteStage",
