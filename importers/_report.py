@@ -15,13 +15,18 @@ if TYPE_CHECKING:
     from importers._pipeline import _Run
 
 
+_PLACES = Decimal("0.0001")
+
+
 def _sum(rows: Any) -> dict[str, Decimal]:
+    """``(currency[, more key columns...], amount)`` rows as {"CUR more": total}."""
     totals: dict[str, Decimal] = {}
-    for currency, amount in rows:
-        key = str(currency or "")
+    for *keys, amount in rows:
+        key = " ".join(str(k or "") for k in keys)
         value = Decimal(str(amount)) if amount is not None else Decimal(0)
         totals[key] = totals.get(key, Decimal(0)) + value
-    return totals
+    # SQLite sums NUMERIC as binary floats: the core keeps 4 places, so compare at 4 places
+    return {k: v.quantize(_PLACES) for k, v in totals.items()}
 
 
 def build_report(run: _Run, run_id: int, entities: list[Entity]) -> dict[str, Any]:
@@ -57,7 +62,7 @@ def build_report(run: _Run, run_id: int, entities: list[Entity]) -> dict[str, An
                 for currency in sorted(set(source_totals) | set(target_totals) | set(held)):
                     s = source_totals.get(currency, Decimal(0))
                     t = target_totals.get(currency, Decimal(0))
-                    h = held.get(currency, Decimal(0))
+                    h = held.get(currency, Decimal(0)).quantize(_PLACES)
                     money.append({
                         "entity": entity.name, "label": check.label, "currency": currency,
                         "source": _fmt(s), "target": _fmt(t), "quarantined": _fmt(h),
