@@ -113,7 +113,7 @@ class _Run:
         self.ctx = ctx
         self.opts = opts
         self.batch_size = opts.batch_size or importer.batch_size
-        self.writer = BatchWriter(conn, importer.source)
+        self.writer = BatchWriter(conn, importer.source, decrypt=opts_decrypt(ctx))
         self.schema = SchemaCheck()
         self.runs = core_table("import_runs")
         self.checkpoints = core_table("import_checkpoints")
@@ -278,19 +278,32 @@ class _Run:
     def _store_quarantine(
         self, entity: Entity, rows: list[Row], bad: list[tuple[Row, str]]
     ) -> None:
+        """Keep the quarantine equal to this batch's verdicts: rows now mapped leave it, rows
+        still refused keep their entry (updated if the reason or row changed), new ones join."""
         q = self.quarantine
         ids = [str(r[entity.id_column]) for r in rows]
+        scope = and_(q.c.source == self.importer.source, q.c.source_table == entity.table)
+        held: dict[str, Any] = {}
+        wanted = (q.c.id, q.c.source_id, q.c.reason, q.c.payload)
         for start in range(0, len(ids), 500):
-            self.conn.execute(q.delete().where(and_(
-                q.c.source == self.importer.source, q.c.source_table == entity.table,
-                q.c.source_id.in_(ids[start : start + 500]))))
-        if bad:
-            now = utcnow()
-            self.conn.execute(q.insert(), [{
-                "source": self.importer.source, "source_table": entity.table,
-                "source_id": str(row[entity.id_column]), "reason": reason[:4000],
-                "payload": jsonable(row), "created_at": now,
-            } for row, reason in bad])
+            chunk = ids[start : start + 500]
+            for entry in self.conn.execute(select(*wanted).where(scope, q.c.source_id.in_(chunk))):
+                held[entry.source_id] = entry
+        verdicts = {str(row[entity.id_column]): (reason[:4000], jsonable(row))
+                    for row, reason in bad}
+        gone = [entry.id for sid, entry in held.items() if sid not in verdicts]
+        if gone:
+            self.conn.execute(q.delete().where(q.c.id.in_(gone)))
+        now = utcnow()
+        for sid, (reason, payload) in verdicts.items():
+            entry = held.get(sid)
+            if entry is None:
+                self.conn.execute(q.insert().values(
+                    source=self.importer.source, source_table=entity.table, source_id=sid,
+                    reason=reason, payload=payload, created_at=now))
+            elif (entry.reason, entry.payload) != (reason, payload):
+                self.conn.execute(q.update().where(q.c.id == entry.id).values(
+                    reason=reason, payload=payload))
 
     def _advance(self, run_id: int, entity: Entity, rows: list[Row], counts: WriteCounts,
                  quarantined: int) -> None:
@@ -307,6 +320,12 @@ class _Run:
         from importers._report import build_report
 
         return build_report(self, run_id, entities)
+
+
+def opts_decrypt(ctx: MapContext) -> Callable[[str], str] | None:
+    """The decrypting half of ``ctx.encrypt`` (a SecretBox method), when there is one."""
+    box = getattr(ctx.encrypt, "__self__", None)
+    return box.decrypt if isinstance(box, SecretBox) else None
 
 
 def _ref_id(row: Row, column: str) -> int:

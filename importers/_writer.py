@@ -6,6 +6,7 @@ would refuse (too long, NULL where required) into a quarantine reason instead of
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +77,12 @@ class SchemaCheck:
 class BatchWriter:
     """Writes one batch of emitted rows through one connection (the caller commits)."""
 
-    def __init__(self, conn: Connection, source: str) -> None:
+    def __init__(self, conn: Connection, source: str,
+                 decrypt: Callable[[str], str] | None = None) -> None:
         self.conn = conn
         self.source = source
+        # ``*_enc`` columns hold tokens with a fresh nonce each time: compare them decrypted
+        self.decrypt = decrypt
         self.id_map = core_table("id_map")
 
     def allocate(self, emits: list[Emit]) -> None:
@@ -164,7 +168,8 @@ class BatchWriter:
                 inserts[tuple(sorted(row))].append(row)
                 status[id(row)] = "inserted"
                 continue
-            changed = {k: v for k, v in row.items() if k != "id" and not _same(current[k], v)}
+            changed = {k: v for k, v in row.items()
+                       if k != "id" and not self._same(k, current[k], v)}
             if not changed:
                 status[id(row)] = "unchanged"
                 continue
@@ -177,6 +182,15 @@ class BatchWriter:
             values = {k: bindparam(k) for k in keys if k != "b_id"}
             stmt = table.update().where(table.c.id == bindparam("b_id")).values(values)
             self.conn.execute(stmt, batch)
+
+
+    def _same(self, column: str, stored: Any, mapped: Any) -> bool:
+        if column.endswith("_enc") and self.decrypt is not None and stored and mapped:
+            try:
+                return self.decrypt(stored) == self.decrypt(mapped)
+            except ValueError:  # undecryptable stored value (other key): rewrite it
+                return False
+        return _same(stored, mapped)
 
 
 def _same(stored: Any, mapped: Any) -> bool:

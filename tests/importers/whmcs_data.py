@@ -338,3 +338,22 @@ def _support(src: Any, facts: Facts, good: list[int]) -> None:
                                      "description": "Client logged in", "user": "Client",
                                      "userid": good[0], "user_id": 1, "admin_id": 0,
                                      "ipaddr": "192.0.2.1"}])
+
+
+def add_bulk_invoices(src: Any, start_id: int, count: int, client_id: int) -> None:
+    """``count`` plain unpaid invoices with one line each (for resume and delta tests)."""
+    invoices, items = [], []
+    for inv_id in range(start_id, start_id + count):
+        invoices.append({
+            "id": inv_id, "userid": client_id, "invoicenum": f"B{inv_id}", "date": "2024-08-01",
+            "duedate": "2024-08-15", "datepaid": None, "subtotal": "3.33", "credit": "0.00",
+            "tax": "0.00", "tax2": "0.00", "total": "3.33", "taxrate": "0.000",
+            "taxrate2": "0.000", "status": "Unpaid", "paymentmethod": "paypal",
+            "paymethodid": None, "notes": "bulk", "created_at": "2024-08-01 08:00:00",
+            "updated_at": "2024-08-01 08:00:00"})
+        items.append({"id": inv_id * 10, "invoiceid": inv_id, "userid": client_id,
+                      "type": "Item", "relid": 0, "description": "bulk line", "amount": "3.33",
+                      "taxed": 0, "duedate": "2024-08-15", "paymentmethod": "paypal",
+                      "notes": ""})
+    _insert(src, "tblinvoices", invoices)
+    _insert(src, "tblinvoiceitems", items)
