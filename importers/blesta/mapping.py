@@ -1,0 +1,322 @@
+"""Pure mapping of Blesta 5 rows (people and catalogue) to core rows.
+
+Each ``map_*`` takes a row shaped by the entity's SELECT (see :mod:`importers.blesta.reader`)
+and the :class:`~importers.base.MapContext` (``ctx.key`` is the system key) and returns a core
+row with the source id kept, a list of :class:`~importers.base.Emit`, or raises
+``MappingError``. Password hashes are stored as ``blesta$<bcrypt>`` (verified with the system
+key at the first login, then rehashed).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bridge.security.passwords import BLESTA_PREFIX
+from importers.base import Emit, MapContext, MappingError, Row
+from importers.php import PhpFormatError, php_unserialize
+
+from .source import system_decrypt
+
+PERIODS = {"day": "D", "week": "W", "month": "M", "year": "Y"}
+CLIENT_STATUS = {"active": "active", "inactive": "inactive", "fraud": "fraud"}
+CONTACT_KINDS = {"primary", "billing", "other"}
+
+
+def cycle(term: Any, period: Any) -> str:
+    """Blesta term + period (1 month, 2 year, onetime) -> core cycle code."""
+    name = "" if period is None else str(period)
+    if name == "onetime":
+        return "onetime"
+    if name not in PERIODS:
+        raise MappingError(f"unknown pricing period {name!r}")
+    count = int(term or 0)
+    if count < 1:
+        raise MappingError(f"pricing term {term!r} is not a positive number")
+    return f"{count}{PERIODS[name]}"
+
+
+def meta_value(value: Any, serialized: Any, encrypted: Any, ctx: MapContext) -> Any:
+    """A Blesta meta/field value: decrypted (system key) then unserialized when flagged."""
+    text = ctx.text(value)
+    if ctx.flag(encrypted):
+        text = system_decrypt(text, ctx.key)
+    if ctx.flag(serialized):
+        try:
+            return php_unserialize(text)
+        except PhpFormatError as exc:
+            raise MappingError(f"serialized value is unreadable: {exc}") from exc
+    return text
+
+
+def packed_fields(packed: Any, ctx: MapContext) -> dict[str, Any]:
+    """Fields packed by the reader as JSON ``{"<encrypted><serialized>:<key>": value}``."""
+    text = ctx.text(packed)
+    if not text:
+        return {}
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise MappingError("packed fields are not valid JSON") from exc
+    out: dict[str, Any] = {}
+    for flags_key, value in raw.items():
+        flags, _, key = flags_key.partition(":")
+        out[key] = meta_value(value, flags[1:2] == "1", flags[0:1] == "1", ctx)
+    return out
+
+
+def currency_of(ctx: MapContext, code: Any, what: str) -> str:
+    """A currency the source defines (empty = its default); MappingError for unknown codes."""
+    value = ctx.text(code).strip().upper() or ctx.lookups["default_currency"]
+    if value not in ctx.lookups["currencies"]:
+        raise MappingError(f"{what} uses currency {value!r}, which the source does not define")
+    return value
+
+
+def map_company(row: Row, ctx: MapContext) -> Row:
+    """``companies`` -> companies."""
+    return {"id": int(row["id"]), "name": ctx.text(row.get("name")),
+            "hostname": ctx.text(row.get("hostname")), "address": ctx.text(row.get("address")),
+            "phone": ctx.text(row.get("phone"))}
+
+
+def map_currency(row: Row, ctx: MapContext) -> Row:
+    """``currencies`` (one row per code) -> currencies."""
+    code = ctx.text(row.get("code")).strip().upper()
+    if len(code) != 3:
+        raise MappingError(f"currency code {code!r} is not a 3-letter ISO code")
+    return {"id": int(row["rid"]), "code": code, "prefix": ctx.text(row.get("prefix")),
+            "suffix": ctx.text(row.get("suffix")),
+            "rate": ctx.money(row.get("exchange_rate") or 1, "exchange_rate"),
+            "places": int(row.get("precision") or 2),
+            "is_default": code == ctx.lookups.get("default_currency"),
+            "rate_updated_at": ctx.utc(row.get("exchange_updated"))}
+
+
+def map_tax(row: Row, ctx: MapContext) -> Row:
+    """``taxes`` -> tax_rules."""
+    return {"id": int(row["id"]), "company_id": int(row["company_id"]) or None,
+            "level": int(row.get("level") or 1), "name": ctx.text(row.get("name")) or "Tax",
+            "country": ctx.text(row.get("country")).upper(), "state": ctx.text(row.get("state")),
+            "rate": ctx.money(row.get("amount"), "amount"),
+            "active": ctx.text(row.get("status")) != "inactive"}
+
+
+def map_client_group(row: Row, ctx: MapContext) -> Row:
+    """``client_groups`` -> client_groups."""
+    return {"id": int(row["id"]), "company_id": int(row["company_id"]),
+            "name": ctx.text(row.get("name")) or f"Group {row['id']}",
+            "description": ctx.text(row.get("description")), "color": ctx.text(row.get("color"))}
+
+
+def map_client(row: Row, ctx: MapContext) -> list[Emit]:
+    """``clients`` + its user and primary contact -> clients, users (blesta$ hash), owner link.
+
+    The login keeps Blesta's user id; its email is the primary contact's (Blesta logs in by
+    username, hostbridge by email). Custom field values come packed in ``values_json``.
+    """
+    client_id = int(row["id"])
+    status = ctx.text(row.get("status")) or "active"
+    if status not in CLIENT_STATUS:
+        raise MappingError(f"unknown client status {status!r}")
+    if row.get("pc_id") is None:
+        raise MappingError("client has no primary contact (name, email and address live there)")
+    email = ctx.text(row.get("pc_email")).strip()
+    created = ctx.utc(row.get("pc_date_added")) or ctx.utc_or_epoch(row.get("u_date_added"))
+    id_code = ctx.text(row.get("id_format")).replace("{num}", ctx.text(row.get("id_value")))
+    client = {
+        "id": client_id, "company_id": int(row["company_id"]) if row.get("company_id") else None,
+        "group_id": int(row["client_group_id"]), "id_code": id_code or str(client_id),
+        "status": CLIENT_STATUS[status], "email": email,
+        "first_name": ctx.text(row.get("pc_first_name")),
+        "last_name": ctx.text(row.get("pc_last_name")),
+        "company_name": ctx.text(row.get("pc_company")),
+        "address1": ctx.text(row.get("pc_address1")), "address2": ctx.text(row.get("pc_address2")),
+        "city": ctx.text(row.get("pc_city")), "state": ctx.text(row.get("pc_state")),
+        "postcode": ctx.text(row.get("pc_zip")),
+        "country": ctx.text(row.get("pc_country")).upper(), "phone": ctx.text(row.get("phone")),
+        "currency": currency_of(ctx, row.get("client_currency"), "the client"),
+        "created_at": created,
+    }
+    out = [Emit("clients", client)]
+    if row.get("u_id") is not None and email:
+        password = ctx.text(row.get("u_password"))
+        out.append(Emit("users", {"id": int(row["u_id"]), "email": email,
+                                  "password_hash": BLESTA_PREFIX + password if password else "",
+                                  "first_name": client["first_name"],
+                                  "last_name": client["last_name"],
+                                  "two_factor": ctx.text(row.get("u_two_factor_mode"))
+                                  if ctx.text(row.get("u_two_factor_mode")) != "none" else "",
+                                  "created_at": ctx.utc_or_epoch(row.get("u_date_added"))}))
+        out.append(Emit("user_clients", {"user_id": int(row["u_id"]), "client_id": client_id,
+                                         "is_owner": True, "permissions": []},
+                        key=("clients.owner", str(client_id))))
+    return out + _custom_values(client_id, row.get("values_json"), ctx)
+
+
+ENCRYPTED_MARK = "blesta-encrypted:"
+
+
+def _custom_values(client_id: int, packed: Any, ctx: MapContext) -> list[Emit]:
+    """``client_values`` of one client (packed by the reader) -> custom_field_values.
+
+    An encrypted value that the system key cannot open is kept as its ciphertext marked
+    ``blesta-encrypted:`` rather than dropping it or the whole client.
+    """
+    try:
+        raw = json.loads(ctx.text(packed) or "{}")
+    except ValueError as exc:
+        raise MappingError("packed client values are not valid JSON") from exc
+    out = []
+    for flags_key, value in raw.items():
+        flags, _, field_id = flags_key.partition(":")
+        if int(field_id) not in ctx.lookups["client_field_ids"]:
+            raise MappingError(f"client value refers to client field {field_id}, which does "
+                               "not exist")
+        try:
+            text = str(meta_value(value, False, flags[0:1] == "1", ctx))
+        except MappingError:
+            text = ENCRYPTED_MARK + ctx.text(value)
+        if ctx.lookups["client_field_ids"][int(field_id)]:
+            text = ctx.encrypt(text)  # the core keeps encrypted fields encrypted with our key
+        out.append(Emit("custom_field_values", {"field_id": int(field_id),
+                                                "entity_id": client_id, "value": text},
+                        key=("client_values", f"{field_id}:{client_id}")))
+    return out
+
+
+def map_contact(row: Row, ctx: MapContext) -> Row:
+    """``contacts`` (every type, the primary one too, so contact ids stay valid) -> contacts."""
+    kind = ctx.text(row.get("contact_type")) or "other"
+    if kind not in CONTACT_KINDS:
+        raise MappingError(f"unknown contact type {kind!r}")
+    return {"id": int(row["id"]), "client_id": int(row["client_id"]),
+            "user_id": int(row["user_id"]) if row.get("user_id") else None, "kind": kind,
+            "first_name": ctx.text(row.get("first_name")),
+            "last_name": ctx.text(row.get("last_name")), "title": ctx.text(row.get("title")),
+            "company_name": ctx.text(row.get("company")), "email": ctx.text(row.get("email")),
+            "address1": ctx.text(row.get("address1")), "address2": ctx.text(row.get("address2")),
+            "city": ctx.text(row.get("city")), "state": ctx.text(row.get("state")),
+            "postcode": ctx.text(row.get("zip")), "country": ctx.text(row.get("country")).upper(),
+            "phone": ctx.text(row.get("phone")),
+            "created_at": ctx.utc_or_epoch(row.get("date_added"))}
+
+
+def map_client_note(row: Row, ctx: MapContext) -> Row:
+    """``client_notes`` -> client_notes (the author staff member -> admin)."""
+    return {"id": int(row["id"]), "client_id": int(row["client_id"]),
+            "admin_id": int(row["staff_id"]) if row.get("staff_id") else None,
+            "title": ctx.text(row.get("title")), "body": ctx.text(row.get("description")),
+            "sticky": ctx.flag(row.get("stickied")),
+            "created_at": ctx.utc_or_epoch(row.get("date_added")),
+            "updated_at": ctx.utc(row.get("date_updated"))}
+
+
+def map_client_field(row: Row, ctx: MapContext) -> Row:
+    """``client_fields`` -> custom_fields (owner client)."""
+    values = ctx.text(row.get("values"))
+    try:
+        options = php_unserialize(values) if values.startswith("a:") else []
+    except PhpFormatError:
+        options = [values]
+    if isinstance(options, dict):
+        options = list(options.values())
+    return {"id": int(row["id"]), "owner_type": "client", "owner_id": None,
+            "name": ctx.text(row.get("name")), "field_type": ctx.text(row.get("type")) or "text",
+            "options": [str(o) for o in options], "regex": ctx.text(row.get("regex")),
+            "admin_only": not ctx.flag(row.get("show_client")),
+            "encrypted": ctx.flag(row.get("encrypted"))}
+
+
+def map_staff(row: Row, ctx: MapContext) -> Row:
+    """``staff`` + its user -> admins (Blesta username, blesta$ hash kept)."""
+    password = ctx.text(row.get("u_password"))
+    return {"id": int(row["id"]),
+            "username": ctx.text(row.get("u_username")) or f"staff{row['id']}",
+            "email": ctx.text(row.get("email")), "first_name": ctx.text(row.get("first_name")),
+            "last_name": ctx.text(row.get("last_name")),
+            "password_hash": BLESTA_PREFIX + password if password else "",
+            "disabled": ctx.text(row.get("status")) == "inactive",
+            "created_at": ctx.utc_or_epoch(row.get("u_date_added"))}
+
+
+def map_package_group(row: Row, ctx: MapContext) -> Row:
+    """``package_groups`` (+ name in the first language) -> product_groups."""
+    return {"id": int(row["id"]), "company_id": int(row["company_id"]) or None,
+            "name": ctx.text(row.get("group_name")) or f"Group {row['id']}",
+            "hidden": ctx.flag(row.get("hidden"))}
+
+
+def map_package(row: Row, ctx: MapContext) -> Row:
+    """``packages`` (+ name, description, module class, first group) -> products."""
+    status = ctx.text(row.get("status")) or "active"
+    return {"id": int(row["id"]),
+            "group_id": int(row["first_group_id"]) if row.get("first_group_id") else None,
+            "name": ctx.text(row.get("package_name")) or f"Package {row['id']}",
+            "description": ctx.text(row.get("package_description")),
+            "hidden": ctx.flag(row.get("hidden")) or status == "restricted",
+            "retired": status == "inactive", "taxable": ctx.flag(row.get("taxable")),
+            "module": ctx.text(row.get("module_class")).lower(),
+            "module_config": {"module_row": row.get("module_row"),
+                              "module_group": row.get("module_group")},
+            "stock_control": row.get("qty") is not None,
+            "stock_quantity": int(row.get("qty") or 0),
+            "prorata_billing": row.get("prorata_day") is not None,
+            "prorata_day": int(row.get("prorata_day") or 0)}
+
+
+def map_package_pricing(row: Row, ctx: MapContext) -> Row:
+    """``package_pricing`` + ``pricings`` -> prices; the id is ``package_pricing.id``, which
+    is what ``services.pricing_id`` points at."""
+    return {"id": int(row["id"]), "owner_type": "product", "owner_id": int(row["package_id"]),
+            "currency": currency_of(ctx, row.get("pr_currency"), "the pricing"),
+            "cycle": cycle(row.get("pr_term"), row.get("pr_period")),
+            "amount": ctx.money(row.get("pr_price"), "price"),
+            "setup_fee": ctx.money(row.get("pr_setup_fee"), "setup_fee"), "enabled": True}
+
+
+def map_coupon(row: Row, ctx: MapContext) -> Row:
+    """``coupons`` + the first ``coupon_amounts`` row -> promotions."""
+    kind = ctx.text(row.get("amount_type")) or "percent"
+    amount = ctx.money(row.get("amount"), "amount")
+    return {"id": int(row["id"]), "company_id": int(row["company_id"]) or None,
+            "code": ctx.text(row.get("code")),
+            "type": "percent" if kind == "percent" else "fixed", "value": amount,
+            "currency": None if kind == "percent" else ctx.text(row.get("amount_currency")),
+            "recurring": ctx.flag(row.get("recurring")),
+            "starts_at": ctx.utc(row.get("start_date")), "expires_at": ctx.utc(row.get("end_date")),
+            "max_uses": int(row.get("max_qty") or 0), "uses": int(row.get("used_qty") or 0),
+            "active": ctx.text(row.get("status")) != "inactive"}
+
+
+_HOST_KEYS = ("host_name", "hostname", "server_name", "host")
+_USER_KEYS = ("user_name", "username", "user")
+_PASS_KEYS = ("password", "pass")
+_HASH_KEYS = ("key", "api_key", "access_hash", "api_token")
+
+
+def map_module_row(row: Row, ctx: MapContext) -> Row:
+    """``module_rows`` + ``module_row_meta`` (encrypted values decrypted with the system key,
+    serialized ones unserialized) -> servers; a value that cannot be decrypted quarantines the
+    server with the reason."""
+    meta = packed_fields(row.get("meta_json"), ctx)
+
+    def first(keys: tuple[str, ...]) -> str:
+        return next((str(meta[k]) for k in keys if meta.get(k) not in (None, "")), "")
+
+    nameservers = meta.get("name_servers") or []
+    if isinstance(nameservers, dict):
+        nameservers = list(nameservers.values())
+    hidden = set(_PASS_KEYS + _HASH_KEYS)
+    return {"id": int(row["id"]), "name": first(("server_name", "name")) or f"Server {row['id']}",
+            "module": ctx.text(row.get("module_class")).lower(),
+            "hostname": first(_HOST_KEYS), "username": first(_USER_KEYS),
+            "password_enc": ctx.encrypt(first(_PASS_KEYS)),
+            "access_hash_enc": ctx.encrypt(first(_HASH_KEYS)),
+            "secure": ctx.flag(meta.get("use_ssl", "true")),
+            "nameservers": [str(n) for n in nameservers] if isinstance(nameservers, list) else [],
+            "max_accounts": int(str(meta.get("account_limit") or 0) or 0)
+            if str(meta.get("account_limit") or "0").isdigit() else 0,
+            "config": {k: v for k, v in meta.items() if k not in hidden
+                       and isinstance(v, (str, int, float, bool, list, dict))}}
+
