@@ -71,6 +71,8 @@ class Importer(SourceImporter):
         """People and catalogue first, then services, billing and support."""
         client = Ref("client_id", "clients")
         return [
+            Entity("system_key", "(SELECT 1 AS id FROM settings s WHERE s.`key` = "
+                   "'database_version')", "settings", m.map_system_key),
             Entity("companies", "companies", "companies", m.map_company),
             Entity("currencies", r.CURRENCY_TABLE, "currencies", m.map_currency,
                    id_column="rid"),

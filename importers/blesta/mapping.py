@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from bridge.security.passwords import BLESTA_PREFIX
+from bridge.services.access import IMPORTED_BLESTA_KEY
 from importers.base import Emit, MapContext, MappingError, Row
 from importers.php import PhpFormatError, php_unserialize
 
@@ -71,6 +72,16 @@ def currency_of(ctx: MapContext, code: Any, what: str) -> str:
     if value not in ctx.lookups["currencies"]:
         raise MappingError(f"{what} uses currency {value!r}, which the source does not define")
     return value
+
+
+def map_system_key(row: Row, ctx: MapContext) -> list[Emit]:
+    """Once per run: the source's system key, encrypted with ours, as the setting the login
+    uses to verify imported ``blesta$`` hashes (nothing without ``--key``)."""
+    del row
+    if not ctx.key:
+        return []
+    return [Emit("settings", {"company_id": None, "key": IMPORTED_BLESTA_KEY,
+                              "value": ctx.encrypt(ctx.key)}, key=("blesta.system_key", "1"))]
 
 
 def map_company(row: Row, ctx: MapContext) -> Row:
