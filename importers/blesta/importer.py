@@ -99,7 +99,22 @@ class Importer(SourceImporter):
             Entity("coupons", "coupons", "promotions", m.map_coupon, columns=r.COUPON_COLUMNS),
             Entity("servers", "module_rows", "servers", m.map_module_row,
                    columns=r.MODULE_ROW_COLUMNS, joins=r.MODULE_ROW_JOINS),
-            *self._billing(), *self._support(),
+            *self._options(), *self._billing(), *self._support(),
+            Entity("login_log", "log_users", "activity_log", m.map_login_log, optional=True),
+        ]
+
+    def _options(self) -> list[Entity]:
+        return [
+            Entity("option_groups", "package_option_groups", "config_option_groups",
+                   m.map_option_group),
+            Entity("options", "package_options", "config_options", m.map_option,
+                   columns=r.OPTION_COLUMNS,
+                   refs=[Ref("first_group_id", "config_option_groups")]),
+            Entity("option_values", "package_option_values", "config_option_values",
+                   m.map_option_value, refs=[Ref("option_id", "config_options")]),
+            Entity("option_pricings", "package_option_pricing", "prices", m.map_option_pricing,
+                   columns=r.OPTION_PRICING_COLUMNS, joins=r.PRICING_JOINS,
+                   refs=[Ref("option_value_id", "config_option_values")]),
         ]
 
     def _billing(self) -> list[Entity]:
@@ -115,6 +130,11 @@ class Importer(SourceImporter):
                    refs=[client, Ref("package_id", "products"),
                          Ref("module_row_id", "servers", missing="null"),
                          Ref("coupon_id", "promotions", missing="null")]),
+            Entity("service_options", "service_options", "service_config_options",
+                   m.map_service_option, columns=r.SERVICE_OPTION_COLUMNS,
+                   joins=r.SERVICE_OPTION_JOINS,
+                   refs=[Ref("service_id", "services"), Ref("option_id", "config_options"),
+                         Ref("option_value_id", "config_option_values")]),
             Entity("invoices", "invoices", "invoices", b.map_invoice, refs=[client],
                    money=invoice_checks),
             Entity("invoice_lines", "invoice_lines", "invoice_items", b.map_invoice_line,

@@ -331,3 +331,71 @@ def map_module_row(row: Row, ctx: MapContext) -> Row:
             "config": {k: v for k, v in meta.items() if k not in hidden
                        and isinstance(v, (str, int, float, bool, list, dict))}}
 
+
+
+# ---------------------------------------------------------------- configurable options
+
+OPTION_TYPES = {"checkbox": "yesno", "radio": "radio", "select": "select",
+                "quantity": "quantity", "text": "text", "textarea": "textarea",
+                "password": "password"}
+# package_option_pricing rows share the prices table with package_pricing (whose ids are
+# kept for services.pricing_id), so they live in their own id range
+OPTION_PRICE_OFFSET = 1_000_000_000
+
+
+def map_option_group(row: Row, ctx: MapContext) -> Row:
+    """``package_option_groups`` -> config_option_groups (the package links are not written:
+    see docs/importers/blesta.md)."""
+    return {"id": int(row["id"]), "name": ctx.text(row.get("name")) or f"Options {row['id']}",
+            "description": ctx.text(row.get("description"))}
+
+
+def map_option(row: Row, ctx: MapContext) -> Row:
+    """``package_options`` -> config_options in the first group that lists them."""
+    kind = ctx.text(row.get("type")) or "select"
+    if kind not in OPTION_TYPES:
+        raise MappingError(f"unknown option type {kind!r}")
+    if not row.get("first_group_id"):
+        raise MappingError("option belongs to no option group (the core needs one)")
+    return {"id": int(row["id"]), "group_id": int(row["first_group_id"]),
+            "name": ctx.text(row.get("name")), "label": ctx.text(row.get("label")),
+            "option_type": OPTION_TYPES[kind], "hidden": ctx.flag(row.get("hidden")),
+            "sort_order": int(row.get("group_order") or 0)}
+
+
+def map_option_value(row: Row, ctx: MapContext) -> Row:
+    """``package_option_values`` -> config_option_values."""
+    return {"id": int(row["id"]), "option_id": int(row["option_id"]),
+            "name": ctx.text(row.get("name")), "value": ctx.text(row.get("value")),
+            "hidden": ctx.text(row.get("status")) == "inactive",
+            "sort_order": int(row.get("order") or 0)}
+
+
+def map_option_pricing(row: Row, ctx: MapContext) -> Row:
+    """``package_option_pricing`` + ``pricings`` -> prices of a config option value."""
+    return {"id": OPTION_PRICE_OFFSET + int(row["id"]), "owner_type": "config_option_value",
+            "owner_id": int(row["option_value_id"]),
+            "currency": currency_of(ctx, row.get("pr_currency"), "the option pricing"),
+            "cycle": cycle(row.get("pr_term"), row.get("pr_period")),
+            "amount": ctx.money(row.get("pr_price"), "price"),
+            "setup_fee": ctx.money(row.get("pr_setup_fee"), "setup_fee"), "enabled": True}
+
+
+def map_service_option(row: Row, ctx: MapContext) -> Row:
+    """``service_options`` -> service_config_options; an encrypted value (password options)
+    is re-encrypted with our key."""
+    value = meta_value(row.get("value"), False, row.get("encrypted"), ctx)
+    text = ctx.encrypt(str(value)) if ctx.flag(row.get("encrypted")) else str(value)
+    return {"id": int(row["id"]), "service_id": int(row["service_id"]),
+            "option_id": int(row["option_id"]), "value_id": int(row["option_value_id"]),
+            "quantity": int(row.get("qty") or 0), "text_value": text}
+
+
+def map_login_log(row: Row, ctx: MapContext) -> Row:
+    """``log_users`` -> activity_log (login attempts with their result)."""
+    result = ctx.text(row.get("result")) or "failure"
+    return {"id": int(row["id"]), "created_at": ctx.utc_or_epoch(row.get("date_added")),
+            "actor_type": "user", "actor_id": int(row["user_id"]) if row.get("user_id") else None,
+            "source": "import:blesta", "action": f"blesta.login.{result}",
+            "description": f"Login {result} for Blesta user {row.get('user_id')}",
+            "ip_address": ctx.text(row.get("ip_address"))}

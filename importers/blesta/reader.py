@@ -139,3 +139,12 @@ CREDIT_SQL = ("SELECT UPPER(t.currency), SUM(t.amount - COALESCE((SELECT SUM(a.a
               "WHERE t.status = 'approved' AND t.amount > COALESCE((SELECT SUM(a.amount) FROM "
               "transaction_applied a WHERE a.transaction_id = t.id), 0) "
               "GROUP BY UPPER(t.currency)")
+
+OPTION_COLUMNS = ("t.*, (SELECT g.option_group_id FROM package_option_group g WHERE "
+                  "g.option_id = t.id ORDER BY g.option_group_id LIMIT 1) AS first_group_id, "
+                  "(SELECT g.`order` FROM package_option_group g WHERE g.option_id = t.id "
+                  "ORDER BY g.option_group_id LIMIT 1) AS group_order")
+OPTION_PRICING_COLUMNS = PRICING_COLUMNS
+SERVICE_OPTION_COLUMNS = ("t.*, op.option_value_id, v.option_id")
+SERVICE_OPTION_JOINS = ("LEFT JOIN package_option_pricing op ON op.id = t.option_pricing_id "
+                        "LEFT JOIN package_option_values v ON v.id = op.option_value_id")

@@ -115,7 +115,9 @@ def _data() -> dict[str, list[dict[str, Any]]]:
             {"id": 1, "company_id": 1, "term": 1, "period": "month", "price": "9.9900",
              "setup_fee": "5.0000", "currency": "USD"},
             {"id": 2, "company_id": 1, "term": 1, "period": "year", "price": "99.0000",
-             "currency": "EUR"}],
+             "currency": "EUR"},
+            {"id": 3, "company_id": 1, "term": 1, "period": "month", "price": "2.0000",
+             "currency": "USD"}],
         "package_pricing": [{"id": 7, "package_id": 1, "pricing_id": 1},
                             {"id": 8, "package_id": 1, "pricing_id": 2}],
         "coupons": [{"id": 1, "code": "WELCOME", "company_id": 1, "max_qty": 10,
@@ -196,6 +198,20 @@ def _data() -> dict[str, list[dict[str, Any]]]:
              "date_added": ts},
             {"id": 4, "ticket_id": 1, "type": "log", "details": "Status changed",
              "date_added": ts}],
+        "package_option_groups": [{"id": 1, "company_id": 1, "name": "Extras"}],
+        "package_options": [
+            {"id": 1, "company_id": 1, "label": "Memory", "name": "ram", "type": "select"},
+            {"id": 2, "company_id": 1, "label": "Loose", "name": "loose", "type": "text"}],
+        "package_option_group": [{"option_id": 1, "option_group_id": 1, "order": 0}],
+        "package_option": [{"package_id": 1, "option_group_id": 1}],
+        "package_option_values": [
+            {"id": 1, "option_id": 1, "name": "1 GB", "value": "1024", "order": 0},
+            {"id": 2, "option_id": 1, "name": "2 GB", "value": "2048", "order": 1}],
+        "package_option_pricing": [{"id": 1, "option_value_id": 2, "pricing_id": 3}],
+        "service_options": [{"id": 1, "service_id": 1, "option_pricing_id": 1, "qty": 1,
+                             "value": "2048"}],
+        "log_users": [{"id": 1, "user_id": 10, "ip_address": "192.0.2.7", "company_id": 1,
+                       "date_added": ts, "date_updated": ts, "result": "success"}],
         "support_attachments": [{"id": 1, "reply_id": 1, "name": "screenshot.png",
                                  "file_name": "/uploads/abc123"}],
     }
@@ -204,4 +220,5 @@ def _data() -> dict[str, list[dict[str, Any]]]:
 EXPECTED_QUARANTINE = {
     "clients": {"3"}, "contacts": {"4", "5"}, "servers": {"2"}, "services": {"3"},
     "invoices": {"4"}, "invoice_lines": {"4"}, "transactions": {"5"}, "tickets": {"2"},
+    "options": {"2"},
 }

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bridge.context import Actor
 from bridge.models import (
+    ActivityLog,
     Client,
     Contact,
     CreditEntry,
@@ -21,6 +22,7 @@ from bridge.models import (
     QuarantinedRow,
     Server,
     Service,
+    ServiceConfigOption,
     Ticket,
     TicketAttachment,
     Transaction,
@@ -110,6 +112,12 @@ def test_values_and_secrets(app: Any, db: Any, blesta_source: Any) -> None:
     assert [m.body for m in ticket.messages] == ["Site is down 😱", "Restarted."]
     assert sorted(n.body for n in ticket.notes) == ["Disk full", "[log] Status changed"]
     assert db.scalar(select(TicketAttachment.message_id)) == 1
+    choice = db.get(ServiceConfigOption, 1)
+    assert (choice.service_id, choice.option_id, choice.value_id) == (1, 1, 2)
+    ram = db.scalar(select(Price).where(Price.owner_type == "config_option_value"))
+    assert (ram.owner_id, ram.amount, ram.cycle) == (2, Decimal("2.0000"), "1M")
+    login = db.get(ActivityLog, 1)
+    assert (login.action, login.ip_address) == ("blesta.login.success", "192.0.2.7")
 
 
 def test_apis_and_blesta_login(app: Any, db: Any, blesta_source: Any) -> None:
