@@ -102,6 +102,9 @@ class Importer(SourceImporter):
                    joins=r.PRODUCT_JOIN, where="t.is_addon = 1"),
             Entity("promotions", "promo", "promotions", m.map_promo),
             Entity("servers", "service_hosting_server", "servers", m.map_server),
+            Entity("tlds", "tld", "tlds", m.map_tld,
+                   columns="t.*, tr.registrar AS registrar_name",
+                   joins="LEFT JOIN tld_registrar tr ON tr.id = t.tld_registrar_id"),
         ]
 
     def _order_entities(self) -> list[Entity]:
@@ -190,6 +193,8 @@ class Importer(SourceImporter):
             Entity("activity", "activity_system", "activity_log", b.map_activity,
                    refs=[Ref("client_id", "clients", missing="null"),
                          Ref("admin_id", "admins", missing="null")]),
+            Entity("client_logins", "activity_client_history", "activity_log",
+                   b.map_client_login, refs=[Ref("client_id", "clients", missing="null")]),
         ]
 
 

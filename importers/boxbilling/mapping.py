@@ -297,3 +297,25 @@ def map_helpdesk(row: Row, ctx: MapContext) -> Row:
     return {"id": int(row["id"]), "name": ctx.text(row.get("name")) or f"Helpdesk {row['id']}",
             "email": ctx.text(row.get("email")),
             "auto_close_hours": int(row.get("close_after") or 0)}
+
+
+def map_tld(row: Row, ctx: MapContext) -> list[Emit]:
+    """``tld`` (+ its registrar) -> tlds + yearly register/transfer/renew prices in the
+    default currency (BoxBilling prices domains per year)."""
+    extension = ctx.text(row.get("tld")).strip().lower()
+    if not extension.startswith(".") or len(extension) < 2:
+        raise MappingError(f"TLD {extension!r} does not look like '.com'")
+    tld_id = int(row["id"])
+    tld = {"id": tld_id, "extension": extension,
+           "registrar": ctx.text(row.get("registrar_name")).lower(),
+           "sort_order": tld_id}
+    prices = [Emit("prices", {"owner_type": f"tld_{kind}", "owner_id": tld_id,
+                              "currency": ctx.lookups["default_currency"], "cycle": "1Y",
+                              "amount": ctx.money(row.get(column), column),
+                              "setup_fee": Decimal(0),
+                              "enabled": ctx.flag(row.get("active")) and (
+                                  kind == "renew" or ctx.flag(row.get(f"allow_{kind}")))},
+                  key=(f"tld.{kind}", str(tld_id)))
+              for kind, column in (("register", "price_registration"),
+                                   ("transfer", "price_transfer"), ("renew", "price_renew"))]
+    return [Emit("tlds", tld), *prices]

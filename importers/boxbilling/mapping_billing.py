@@ -352,3 +352,17 @@ def map_activity(row: Row, ctx: MapContext) -> Row:
             "description": ctx.text(row.get("message")),
             "client_id": row.get("client_id") or None, "ip_address": ctx.text(row.get("ip")),
             "data": {"priority": row.get("priority")}}
+
+
+# activity_client_history rows share activity_log with activity_system (whose ids are kept)
+LOGIN_ID_OFFSET = 1_000_000_000
+
+
+def map_client_login(row: Row, ctx: MapContext) -> Row:
+    """``activity_client_history`` (client logins) -> activity_log in its own id range."""
+    client = row.get("client_id") or None
+    return {"id": LOGIN_ID_OFFSET + int(row["id"]),
+            "created_at": ctx.utc_or_epoch(row.get("created_at")), "actor_type": "client",
+            "actor_id": client, "source": "import:boxbilling", "action": "boxbilling.login",
+            "description": f"Client {client} logged in", "client_id": client,
+            "ip_address": ctx.text(row.get("ip"))}

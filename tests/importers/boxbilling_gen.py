@@ -200,6 +200,12 @@ def _data(schema: str) -> dict[str, list[dict[str, Any]]]:
                               "status": "open", "created_at": ts}],
         "support_p_ticket_message": [{"id": 1, "support_p_ticket_id": 1,
                                       "content": "Do you host Python?", "created_at": ts}],
+        "tld": [{"id": 1, "tld_registrar_id": 1, "tld": ".de", "price_registration": "9.99",
+                 "price_renew": "11.50", "price_transfer": "5.00", "allow_register": 1,
+                 "allow_transfer": 0, "active": 1, "min_years": 1},
+                {"id": 2, "tld": "com", "price_registration": "1.00", "active": 1}],
+        "activity_client_history": [{"id": 1, "client_id": 1, "ip": "10.1.1.9",
+                                     "created_at": ts}],
         "activity_system": [{"id": 1, "priority": 6, "client_id": 1, "message": "Logged in",
                              "ip": "10.1.1.1", "created_at": ts}],
         "extension_meta": [{"id": 1, "extension": "mod_x", "meta_key": "config",
@@ -211,4 +217,5 @@ def _data(schema: str) -> dict[str, list[dict[str, Any]]]:
 EXPECTED_QUARANTINE = {
     "clients": {"3", "5"}, "orders": {"4"}, "invoices": {"4"}, "invoice_items": {"5", "7"},
     "transactions": {"4"}, "credit": {"3"}, "tickets": {"2"}, "ticket_messages": {"3"},
+    "tlds": {"2"},
 }
