@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
+from bridge.cli import main
 from bridge.context import Actor
 from bridge.models import (
     ActivityLog,
@@ -165,3 +167,22 @@ def test_other_versions_are_refused(app: Any, blesta_source: Any) -> None:
     blesta_source.execute("UPDATE settings SET value = '4.12.3' WHERE `key` = 'database_version'")
     with pytest.raises(UnsupportedSource, match="4.12.3"):
         _run(app, blesta_source.url)
+
+
+def test_cli_with_config_file(app: Any, db: Any, blesta_source: Any, tmp_path: Any) -> None:
+    url = make_url(blesta_source.url)
+    config = tmp_path / "blesta.php"
+    config.write_text(
+        "<?php\n// written by the Blesta installer\n"
+        'Configure::set("Blesta.database_info", array(\n  "driver" => "mysql",\n'
+        f'  "host" => "{url.host}", "port" => "{url.port}", "database" => "{url.database}",\n'
+        f'  "user" => "{url.username}", "pass" => "{url.password}", "persistent" => false,\n'
+        "));\n"
+        f'Configure::set("Blesta.system_key", "{SYSTEM_KEY}");\n')
+    result = app.test_cli_runner().invoke(main, ["import", "blesta", "--config-file",
+                                                 str(config)])
+    assert result.exit_code == 0, result.output
+    assert "5.8.1" in result.output
+    secrets = app.extensions["bridge"].secrets
+    assert secrets.decrypt(db.get(Service, 1).password_enc) == "svc-pass"
+    db.rollback()

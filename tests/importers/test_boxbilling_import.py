@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
+from bridge.cli import main
 from bridge.context import Actor
 from bridge.models import (
     ActivityLog,
@@ -183,3 +185,35 @@ def test_unknown_release_is_refused(app: Any, bb_source: Any) -> None:
     bb_source.execute("UPDATE setting SET value = '106' WHERE param = 'last_patch'")
     with pytest.raises(UnsupportedSource, match="last_patch 106"):
         _run(app, bb_source.url)
+
+
+def test_cli_with_config_file_then_delta(app: Any, db: Any, source_db: Any,
+                                         tmp_path: Any) -> None:
+    src = source_db("fossbilling-0.8.5.sql", prefix="timp2_")
+    fill(src.engine, "fossbilling-0.8.5.sql")
+    url = make_url(src.url)
+    config = tmp_path / "config.php"
+    config.write_text(
+        "<?php\nreturn [\n  'info' => ['salt' => '" + SALT + "'],\n"
+        "  'i18n' => ['timezone' => 'Europe/Berlin'],\n"
+        f"  'db' => ['type' => 'mysql', 'host' => '{url.host}', 'port' => '{url.port}',\n"
+        f"           'name' => '{url.database}', 'user' => '{url.username}',\n"
+        f"           'password' => '{url.password}'],\n];\n")
+    runner = app.test_cli_runner()
+    first = runner.invoke(main, ["import", "boxbilling", "--config-file", str(config)])
+    assert first.exit_code == 0, first.output
+    assert "FOSSBilling 0.8.5" in first.output
+    # the cutover window: the source changes, a second run copies only what changed
+    src.execute("UPDATE client SET first_name = 'Ann-Marie' WHERE id = 1")
+    src.execute("INSERT INTO client_balance (id, client_id, type, amount, created_at) "
+                "VALUES (4, 1, 'gift', '2.50', '2024-04-01 09:00:00')")
+    state = app.extensions["bridge"]
+    delta = run_import(Importer(key=SALT, timezone="Europe/Berlin"), src.url,
+                       state.db.engine, state.secrets, RunOptions(only=["clients", "credit"]))
+    lines = {line["entity"]: line for line in delta["entities"]}
+    assert (lines["clients"]["updated"], lines["clients"]["inserted"]) == (1, 0)
+    assert (lines["credit"]["inserted"], lines["credit"]["unchanged"]) == (1, 2)
+    assert delta["ok"], delta
+    db.expire_all()
+    assert db.get(Client, 1).first_name == "Ann-Marie"
+    db.rollback()
