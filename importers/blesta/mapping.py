@@ -196,6 +196,23 @@ def _custom_values(client_id: int, packed: Any, ctx: MapContext) -> list[Emit]:
     return out
 
 
+def map_contact_user(row: Row, ctx: MapContext) -> list[Emit]:
+    """A non-primary contact with its own Blesta user (a sub-account login) -> users (its
+    ``blesta$`` hash kept) + a non-owner link to the client. Runs before :func:`map_contact`."""
+    email = ctx.text(row.get("email")).strip()
+    if not email:
+        raise MappingError("contact login has no email (hostbridge logs in by email)")
+    password = ctx.text(row.get("u_password"))
+    return [Emit("users", {"id": int(row["u_id"]), "email": email,
+                           "password_hash": BLESTA_PREFIX + password if password else "",
+                           "first_name": ctx.text(row.get("first_name")),
+                           "last_name": ctx.text(row.get("last_name")),
+                           "created_at": ctx.utc_or_epoch(row.get("u_date_added"))}),
+            Emit("user_clients", {"user_id": int(row["u_id"]), "client_id": int(row["client_id"]),
+                                  "is_owner": False, "permissions": []},
+                 key=("contacts.user", str(row["id"])))]
+
+
 def map_contact(row: Row, ctx: MapContext) -> Row:
     """``contacts`` (every type, the primary one too, so contact ids stay valid) -> contacts."""
     kind = ctx.text(row.get("contact_type")) or "other"

@@ -50,7 +50,9 @@ CLIENT_JOINS = ("LEFT JOIN client_groups g ON g.id = t.client_group_id "
                 "WHERE p.client_id = t.id AND p.contact_type = 'primary')")
 
 CONTACT_COLUMNS = ("t.*, (SELECT n.number FROM contact_numbers n WHERE n.contact_id = t.id "
-                   "AND n.type = 'phone' ORDER BY n.id LIMIT 1) AS phone")
+                   "AND n.type = 'phone' ORDER BY n.id LIMIT 1) AS phone, u.id AS u_id, "
+                   "u.password AS u_password, u.date_added AS u_date_added")
+CONTACT_JOINS = "LEFT JOIN users u ON u.id = t.user_id"
 
 STAFF_COLUMNS = ("t.*, u.username AS u_username, u.password AS u_password, "
                  "u.date_added AS u_date_added")

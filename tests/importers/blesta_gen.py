@@ -59,7 +59,9 @@ def _data() -> dict[str, list[dict[str, Any]]]:
              **user},
             {"id": 12, "username": "admin", "password": blesta_password_hash("adm", SYSTEM_KEY),
              **user},
-            {"id": 13, "username": "nogroup", "password": "x", **user}],
+            {"id": 13, "username": "nogroup", "password": "x", **user},
+            {"id": 14, "username": "billy", "password": blesta_password_hash(
+                "billy-pass", SYSTEM_KEY), **user}],
         "clients": [
             {"id": 1, "id_format": "{num}", "id_value": 1500, "user_id": 10,
              "client_group_id": 1, "status": "active"},
@@ -78,7 +80,7 @@ def _data() -> dict[str, list[dict[str, Any]]]:
              **contact},
             {"id": 2, "client_id": 2, "first_name": "Bob", "last_name": MOJIBAKE,
              "email": "bob@example.com", **contact, "date_added": "0000-00-00 00:00:00"},
-            {"id": 3, "client_id": 1, "first_name": "Billy", "last_name": "Bill",
+            {"id": 3, "client_id": 1, "user_id": 14, "first_name": "Billy", "last_name": "Bill",
              "email": "billing@example.com", "contact_type": "billing", "date_added": ts},
             {"id": 4, "client_id": 3, "first_name": "No", "last_name": "Group",
              "email": "nogroup@example.com", **contact},

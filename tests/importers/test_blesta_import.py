@@ -29,6 +29,7 @@ from bridge.models import (
     TicketAttachment,
     Transaction,
     User,
+    UserClient,
 )
 from bridge.services.access import add_api_credential
 from importers._pipeline import RunOptions
@@ -87,7 +88,10 @@ def test_values_and_secrets(app: Any, db: Any, blesta_source: Any) -> None:
     bob = db.get(Client, 2)
     assert (bob.last_name, bob.currency, bob.status) == (MOJIBAKE, "EUR", "inactive")
     assert bob.created_at.year == 2024  # zero contact date falls back to the user's date
-    assert db.get(Contact, 3).kind == "billing"
+    billing = db.get(Contact, 3)
+    assert (billing.kind, billing.user_id) == ("billing", 14)  # a sub-account login
+    link = db.scalar(select(UserClient).where(UserClient.user_id == 14))
+    assert (link.client_id, link.is_owner) == (1, False)
     values = {v.entity_id: secrets.decrypt(v.value) for v in db.scalars(select(CustomFieldValue))}
     assert values[1] == "GB123"
     assert values[2].startswith("blesta-encrypted:")  # wrong key: kept, flagged
