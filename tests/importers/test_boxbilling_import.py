@@ -5,13 +5,15 @@ through the WHMCS and Blesta APIs, legacy logins, and that a second run changes 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from bridge import create_app
 from bridge.cli import main
 from bridge.context import Actor
 from bridge.models import (
@@ -33,6 +35,7 @@ from bridge.models import (
 from bridge.services.access import add_api_credential
 from importers._pipeline import RunOptions
 from importers.base import UnsupportedSource, run_import
+from importers.boxbilling import mapping_billing
 from importers.boxbilling.importer import Importer
 from tests.importers.boxbilling_gen import (
     BCRYPT_PASSWORD,
@@ -217,3 +220,50 @@ def test_cli_with_config_file_then_delta(app: Any, db: Any, source_db: Any,
     db.expire_all()
     assert db.get(Client, 1).first_name == "Ann-Marie"
     db.rollback()
+
+
+CORE_TABLES = ("clients", "users", "orders", "services", "domains", "service_addons",
+               "invoices", "invoice_items", "transactions", "credit_entries", "tickets",
+               "ticket_messages", "quarantine", "id_map", "prices", "custom_field_values")
+
+
+def _snapshot(engine: Any) -> dict[str, Any]:
+    with engine.connect() as conn:
+        counts = {t: conn.scalar(text(f"SELECT COUNT(*) FROM {t}")) for t in CORE_TABLES}
+        counts["money"] = conn.execute(text(
+            "SELECT currency, status, SUM(total) FROM invoices GROUP BY currency, status "
+            "ORDER BY currency, status")).all()
+    return counts
+
+
+def test_crash_then_resume_equals_a_clean_import(app: Any, source_db: Any, tmp_path: Any,
+                                                 schema_template: Any, monkeypatch: Any) -> None:
+    src = source_db("boxbilling-4.22.1.5.sql", prefix="timp2_")
+    fill(src.engine, "boxbilling-4.22.1.5.sql")
+    state = app.extensions["bridge"]
+    real = mapping_billing.map_invoice
+
+    def crash_on_third(row: Any, ctx: Any) -> Any:
+        if int(row["id"]) == 3:
+            raise RuntimeError("simulated crash (kill -9)")
+        return real(row, ctx)
+
+    monkeypatch.setattr(mapping_billing, "map_invoice", crash_on_third)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_import(Importer(key=SALT, timezone="Europe/Berlin"), src.url, state.db.engine,
+                   state.secrets, RunOptions(batch_size=2))
+    monkeypatch.setattr(mapping_billing, "map_invoice", real)
+    resumed = run_import(Importer(key=SALT, timezone="Europe/Berlin"), src.url,
+                         state.db.engine, state.secrets, RunOptions(batch_size=2, resume=True))
+    assert resumed["ok"], resumed
+    # a clean import of the same source into a second, empty hostbridge
+    clean_db = tmp_path / "clean.db"
+    shutil.copyfile(schema_template, clean_db)
+    clean_app = create_app({"instance_path": str(tmp_path / "clean"), "testing": True,
+                            "database_url": f"sqlite:///{clean_db}", "secret_key": "k" * 20})
+    clean_state = clean_app.extensions["bridge"]
+    clean = run_import(Importer(key=SALT, timezone="Europe/Berlin"), src.url,
+                       clean_state.db.engine, clean_state.secrets, RunOptions(batch_size=2))
+    assert _snapshot(state.db.engine) == _snapshot(clean_state.db.engine)
+    assert resumed["money"] == clean["money"]
+    clean_state.db.dispose()
