@@ -287,11 +287,11 @@ class _Run:
         wanted = (q.c.id, q.c.source_id, q.c.reason, q.c.payload)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for entry in self.conn.execute(select(*wanted).where(scope, q.c.source_id.in_(chunk))):
-                held[entry.source_id] = entry
+            for found in self.conn.execute(select(*wanted).where(scope, q.c.source_id.in_(chunk))):
+                held[found.source_id] = found
         verdicts = {str(row[entity.id_column]): (reason[:4000], jsonable(row))
                     for row, reason in bad}
-        gone = [entry.id for sid, entry in held.items() if sid not in verdicts]
+        gone = [old.id for sid, old in held.items() if sid not in verdicts]
         if gone:
             self.conn.execute(q.delete().where(q.c.id.in_(gone)))
         now = utcnow()

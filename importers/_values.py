@@ -61,9 +61,8 @@ def to_utc(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
         value = dt.datetime(value.year, value.month, value.day)
     if not isinstance(value, dt.datetime):
         raise MappingError(f"not a date/time: {value!r}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(dt.UTC)
+    moment: dt.datetime = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    return moment.astimezone(dt.UTC)
 
 
 def to_date(value: Any) -> dt.date | None:

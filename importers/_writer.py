@@ -158,8 +158,8 @@ class BatchWriter:
         wanted = [table.c[c] for c in columns]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for current in self.conn.execute(select(*wanted).where(table.c.id.in_(chunk))):
-                existing[current.id] = current._mapping
+            for found in self.conn.execute(select(*wanted).where(table.c.id.in_(chunk))):
+                existing[found.id] = found._mapping
         inserts: dict[tuple[str, ...], list[Row]] = defaultdict(list)
         updates: dict[tuple[str, ...], list[Row]] = defaultdict(list)
         for row in rows:
@@ -179,7 +179,7 @@ class BatchWriter:
         for batch in inserts.values():
             self.conn.execute(table.insert(), batch)
         for keys, batch in updates.items():
-            values = {k: bindparam(k) for k in keys if k != "b_id"}
+            values: dict[str, Any] = {k: bindparam(k) for k in keys if k != "b_id"}
             stmt = table.update().where(table.c.id == bindparam("b_id")).values(values)
             self.conn.execute(stmt, batch)
 

@@ -29,7 +29,7 @@ SUPPORTED_MAJOR = 8
 DEFAULT_CODE = "(SELECT code FROM tblcurrencies ORDER BY `default` DESC, id LIMIT 1)"
 
 
-def _client_currency(col: str) -> dict[str, str]:
+def _client_currency(col: str) -> dict[str, Any]:
     return {"columns": r.CLIENT_CURRENCY_COLUMNS, "joins": r.CLIENT_CURRENCY.format(col=col)}
 
 
