@@ -146,7 +146,7 @@ def raw_copy(source_url: str, target_url: str, out: Any) -> None:
             dconn.commit()
             result = sconn.execution_options(yield_per=1000).execute(
                 text(f"SELECT * FROM {name} ORDER BY id"))
-            for part in result.mappings().partitions():
+            for part in result.mappings().partitions(1000):
                 batch = [dict(r) for r in part]
                 dconn.execute(copy.insert(), batch)
                 dconn.commit()

@@ -193,7 +193,7 @@ class _Run:
         with self.source.connect() as stream:
             result = stream.execution_options(yield_per=self.batch_size).execute(
                 text(entity.select_sql()), {"after": after})
-            for part in result.mappings().partitions():
+            for part in result.mappings().partitions(self.batch_size):
                 rows = [dict(r) for r in part]
                 self._batch(run_id, entity, rows)
                 done += len(rows)

@@ -108,8 +108,12 @@ def test_import_rerun_delta_and_quarantine(app: Any, db: Any, toy_source: Any) -
     assert runs[-1].report["entities"][0]["inserted"] == 2
 
 
-def test_dry_run_writes_nothing(app: Any, db: Any, toy_source: Any) -> None:
-    report = run(app, toy_source, dry_run=True)
+def test_dry_run_writes_nothing_and_batches_are_batch_size(app: Any, db: Any,
+                                                           toy_source: Any) -> None:
+    ticks: list[tuple[str, int, int]] = []
+    report = run(app, toy_source, dry_run=True, progress=lambda *t: ticks.append(t))
+    # ToyImporter.batch_size is 2: the stream is cut into batches of 2 source rows
+    assert ticks == [("groups", 0, 5), ("groups", 2, 5), ("groups", 4, 5), ("groups", 5, 5)]
     assert report["dry_run"] and report["entities"][0]["inserted"] == 3
     assert db.scalars(select(ClientGroup)).all() == []
     assert db.scalars(select(ImportRun)).all() == []
