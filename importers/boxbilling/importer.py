@@ -116,7 +116,8 @@ class Importer(SourceImporter):
                          Ref("promo_id", "promotions", missing="null"),
                          Ref("sh_server_id", "servers", missing="null")]),
             Entity("order_addons", "client_order", "orders", b.map_addon_order,
-                   columns=r.ORDER_COLUMNS, joins=r.ORDER_JOINS, where=r.ADDON_ORDER_WHERE,
+                   columns=r.ADDON_ORDER_COLUMNS, joins=r.ADDON_ORDER_JOINS,
+                   where=r.ADDON_ORDER_WHERE,
                    refs=[client, Ref("product_id", "addons"), Ref("master_order_id", "services"),
                          Ref("promo_id", "promotions", missing="null")]),
         ]

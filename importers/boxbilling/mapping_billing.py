@@ -83,7 +83,8 @@ def map_order(row: Row, ctx: MapContext) -> list[Emit]:
     domain = (ctx.text(row.get("sh_sld")) + ctx.text(row.get("sh_tld"))) if hosting else ""
     module_data: dict[str, Any] = {"service_type": ctx.text(row.get("service_type")),
                                    "service_id": row.get("service_id"),
-                                   "title": ctx.text(row.get("title")), "config": config}
+                                   "title": ctx.text(row.get("title")), "config": config,
+                                   "meta": json_value(row.get("meta_json"), "order meta") or {}}
     if hosting:
         module_data.update(plan=ctx.text(row.get("hp_name")),
                            plan_id=row.get("sh_hp_id"), reseller=ctx.flag(row.get("sh_reseller")))

@@ -83,8 +83,13 @@ def _prefixed(alias: str, names: tuple[str, ...]) -> str:
 
 ORDER_COLUMNS = (f"t.*, {_prefixed('sh', _SH)}, hp.name AS hp_name, {_prefixed('sd', _SD)}, "
                  "tr.registrar AS registrar_name, p.is_addon AS product_is_addon, "
-                 "(SELECT MIN(m.id) FROM client_order m WHERE m.group_id = t.group_id "
-                 "AND m.group_master = 1 AND m.id <> t.id) AS master_order_id")
+                 "(SELECT JSON_OBJECTAGG(om.name, om.value) FROM client_order_meta om "
+                 "WHERE om.client_order_id = t.id) AS meta_json")
+# client_order.group_id has no index: the master lookup is only made for (few) addon orders
+ADDON_ORDER_COLUMNS = ("t.*, p.is_addon AS product_is_addon, "
+                       "(SELECT MIN(m.id) FROM client_order m WHERE m.group_id = t.group_id "
+                       "AND m.group_master = 1 AND m.id <> t.id) AS master_order_id")
+ADDON_ORDER_JOINS = "LEFT JOIN product p ON p.id = t.product_id"
 ORDER_JOINS = ("LEFT JOIN product p ON p.id = t.product_id "
                "LEFT JOIN service_hosting sh ON t.service_type = 'hosting' "
                "AND sh.id = t.service_id "

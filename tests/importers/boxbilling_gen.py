@@ -135,6 +135,8 @@ def _data(schema: str) -> dict[str, list[dict[str, Any]]]:
              "expires_at": "2025-03-10 12:00:00", "created_at": ts},
             {"id": 4, "client_id": 99, "product_id": 1, "currency": "USD", "status": "active",
              "period": "1M", "price": 10.0, "created_at": ts}],
+        "client_order_meta": [{"id": 1, "client_order_id": 1, "name": "cancel_at_period_end",
+                               "value": "1"}],
         "invoice": [
             {"id": 1, "client_id": 1, "serie": "BB", "nr": "1", "currency": "USD",
              "status": "paid", "approved": 1, "taxname": "VAT", "taxrate": "19.5",

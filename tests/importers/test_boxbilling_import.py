@@ -104,6 +104,7 @@ def test_values_survive(app: Any, db: Any, bb_source: Any) -> None:
     service = db.get(Service, 1)
     assert (service.domain, service.username, service.billing_cycle) == ("ann.com", "annuser", "1M")
     assert secrets.decrypt(service.password_enc) == "host-pass"
+    assert service.module_data["meta"] == {"cancel_at_period_end": "1"}
     assert secrets.decrypt(db.get(Server, 1).password_enc) == "srv-pass"
     assert db.get(ServiceAddon, 2).service_id == 1
     assert db.get(Domain, 3).name == "zoe.de"
