@@ -119,6 +119,8 @@ class _Run:
         self.checkpoints = core_table("import_checkpoints")
         self.quarantine = core_table("quarantine")
         self.outer = conn.begin() if opts.dry_run else None
+        # entity name -> whether the quarantine held rows of its table when the entity began
+        self.held_tables: dict[str, bool] = {}
 
     def commit(self) -> None:
         if self.outer is None:
@@ -226,9 +228,19 @@ class _Run:
                 counts.unchanged += 1
             else:
                 counts.updated += 1
-        self._store_quarantine(entity, rows, batch.quarantined)
+        if batch.quarantined or self._may_hold(entity):
+            self._store_quarantine(entity, rows, batch.quarantined)
         self._advance(run_id, entity, rows, counts, len(batch.quarantined))
         self.commit()
+
+    def _may_hold(self, entity: Entity) -> bool:
+        """Whether the quarantine has entries of this table (else nothing can leave it)."""
+        if entity.name not in self.held_tables:
+            q = self.quarantine
+            self.held_tables[entity.name] = self.conn.scalar(select(q.c.id).where(and_(
+                q.c.source == self.importer.source, q.c.source_table == entity.table)
+            ).limit(1)) is not None
+        return self.held_tables[entity.name]
 
     def _map(self, entity: Entity, row: Row, batch: _Batch) -> None:
         try:
@@ -281,9 +293,10 @@ class _Run:
         """Keep the quarantine equal to this batch's verdicts: rows now mapped leave it, rows
         still refused keep their entry (updated if the reason or row changed), new ones join."""
         q = self.quarantine
-        ids = [str(r[entity.id_column]) for r in rows]
         scope = and_(q.c.source == self.importer.source, q.c.source_table == entity.table)
         held: dict[str, Any] = {}
+        known = self.conn.scalar(select(q.c.id).where(scope).limit(1)) is not None
+        ids = [str(r[entity.id_column]) for r in rows] if known else []
         wanted = (q.c.id, q.c.source_id, q.c.reason, q.c.payload)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]

@@ -156,7 +156,9 @@ class BatchWriter:
         ids = [row["id"] for row in rows]
         existing: dict[int, Any] = {}
         wanted = [table.c[c] for c in columns]
-        for start in range(0, len(ids), 500):
+        # a first import appends above every id already there: one MAX() instead of IN lists
+        top = self.conn.scalar(select(func.max(table.c.id)))
+        for start in range(0, len(ids) if top is not None and top >= min(ids) else 0, 500):
             chunk = ids[start : start + 500]
             for found in self.conn.execute(select(*wanted).where(table.c.id.in_(chunk))):
                 existing[found.id] = found._mapping

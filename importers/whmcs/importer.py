@@ -53,7 +53,7 @@ class Importer(SourceImporter):
     """WHMCS 8.x (tested with the 8.4.0 schema)."""
 
     source = "whmcs"
-    batch_size = 1000
+    batch_size = 2000
 
     def detect_version(self, conn: Connection) -> str:
         """``tblconfiguration.Version``."""
