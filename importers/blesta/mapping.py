@@ -304,14 +304,18 @@ def map_package_pricing(row: Row, ctx: MapContext) -> Row:
 
 
 def map_coupon(row: Row, ctx: MapContext) -> Row:
-    """``coupons`` + the first ``coupon_amounts`` row -> promotions."""
+    """``coupons`` + the first ``coupon_amounts`` row + ``coupon_packages`` and
+    ``coupon_terms`` -> promotions (products and cycles it applies to)."""
     kind = ctx.text(row.get("amount_type")) or "percent"
     amount = ctx.money(row.get("amount"), "amount")
+    terms = [part.split(":", 1) for part in ctx.text(row.get("terms")).split(",") if part]
     return {"id": int(row["id"]), "company_id": int(row["company_id"]) or None,
             "code": ctx.text(row.get("code")),
             "type": "percent" if kind == "percent" else "fixed", "value": amount,
             "currency": None if kind == "percent" else ctx.text(row.get("amount_currency")),
             "recurring": ctx.flag(row.get("recurring")),
+            "product_ids": [int(p) for p in ctx.text(row.get("package_ids")).split(",") if p],
+            "cycles": [cycle(term, period) for term, period in terms],
             "starts_at": ctx.utc(row.get("start_date")), "expires_at": ctx.utc(row.get("end_date")),
             "max_uses": int(row.get("max_qty") or 0), "uses": int(row.get("used_qty") or 0),
             "active": ctx.text(row.get("status")) != "inactive"}

@@ -79,7 +79,11 @@ COUPON_COLUMNS = ("t.*, (SELECT a.amount FROM coupon_amounts a WHERE a.coupon_id
                   "ORDER BY a.currency LIMIT 1) AS amount, (SELECT a.type FROM coupon_amounts a "
                   "WHERE a.coupon_id = t.id ORDER BY a.currency LIMIT 1) AS amount_type, "
                   "(SELECT a.currency FROM coupon_amounts a WHERE a.coupon_id = t.id "
-                  "ORDER BY a.currency LIMIT 1) AS amount_currency")
+                  "ORDER BY a.currency LIMIT 1) AS amount_currency, "
+                  "(SELECT GROUP_CONCAT(cp.package_id ORDER BY cp.package_id) FROM "
+                  "coupon_packages cp WHERE cp.coupon_id = t.id) AS package_ids, "
+                  "(SELECT GROUP_CONCAT(CONCAT(ct.term, ':', ct.period) ORDER BY ct.id) FROM "
+                  "coupon_terms ct WHERE ct.coupon_id = t.id) AS terms")
 
 
 def packed(table: str, owner_column: str, owner: str) -> str:

@@ -126,6 +126,7 @@ class Importer(SourceImporter):
         dc = self.default_currency
         return [
             Entity("invoices", "invoice", "invoices", b.map_invoice, columns=r.INVOICE_COLUMNS,
+                   joins="LEFT JOIN pay_gateway g ON g.id = t.gateway_id",
                    refs=[Ref("client_id", "clients")], money=self._invoice_checks(dc)),
             Entity("invoice_items", "invoice_item", "invoice_items", b.map_invoice_item,
                    columns=r.INVOICE_ITEM_COLUMNS, joins=r.INVOICE_ITEM_JOINS,

@@ -208,6 +208,7 @@ def map_invoice(row: Row, ctx: MapContext) -> Row:
             "tax1_name": ctx.text(row.get("taxname")), "tax1_rate": rate,
             "subtotal": subtotal, "tax1": tax, "total": total, "credit_applied": credit,
             "amount_paid": paid, "amount_refunded": ctx.money(row.get("refund"), "refund"),
+            "payment_method": ctx.text(row.get("gateway_name")).lower(),
             "notes": ctx.text(row.get("notes")), "created_at": created,
             "updated_at": ctx.utc(row.get("updated_at"))}
 

@@ -101,7 +101,8 @@ PLAIN_ORDER_WHERE = "NOT (" + ADDON_ORDER_WHERE + ")"
 
 # items packed as price:quantity:taxed; CAST keeps the DOUBLE's two declared decimals exactly
 INVOICE_COLUMNS = (
-    "t.*, (SELECT GROUP_CONCAT(CONCAT(CAST(ii.price AS DECIMAL(18,2)), ':', "
+    "t.*, g.gateway AS gateway_name, "
+    "(SELECT GROUP_CONCAT(CONCAT(CAST(ii.price AS DECIMAL(18,2)), ':', "
     "COALESCE(ii.quantity, 0), ':', COALESCE(ii.taxed, 0)) ORDER BY ii.id SEPARATOR ';') "
     "FROM invoice_item ii WHERE ii.invoice_id = t.id) AS item_list")
 

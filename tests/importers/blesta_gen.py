@@ -124,6 +124,9 @@ def _data() -> dict[str, list[dict[str, Any]]]:
                             {"id": 8, "package_id": 1, "pricing_id": 2}],
         "coupons": [{"id": 1, "code": "WELCOME", "company_id": 1, "max_qty": 10,
                      "status": "active"}],
+        "coupon_packages": [{"coupon_id": 1, "package_id": 1}],
+        "coupon_terms": [{"coupon_id": 1, "term": 1, "period": "month"},
+                         {"coupon_id": 1, "term": 1, "period": "year"}],
         "coupon_amounts": [{"coupon_id": 1, "currency": "USD", "amount": "15.0000",
                             "type": "percent"}],
         "services": [

@@ -139,7 +139,7 @@ def _data(schema: str) -> dict[str, list[dict[str, Any]]]:
                                "value": "1"}],
         "invoice": [
             {"id": 1, "client_id": 1, "serie": "BB", "nr": "1", "currency": "USD",
-             "status": "paid", "approved": 1, "taxname": "VAT", "taxrate": "19.5",
+             "gateway_id": 1, "status": "paid", "approved": 1, "taxname": "VAT", "taxrate": "19.5",
              "credit": 0.0, "created_at": ts, "due_at": ts, "paid_at": ts},
             {"id": 2, "client_id": 2, "serie": "BB", "nr": "2", "currency": "EUR",
              "status": "unpaid", "approved": 1, "taxrate": "19.5", "created_at": ts,

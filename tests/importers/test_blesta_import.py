@@ -21,6 +21,7 @@ from bridge.models import (
     CustomFieldValue,
     Invoice,
     Price,
+    Promotion,
     QuarantinedRow,
     Server,
     Service,
@@ -107,6 +108,9 @@ def test_values_and_secrets(app: Any, db: Any, blesta_source: Any) -> None:
     assert (two.server_id, two.recurring_amount, two.currency) == (None, Decimal("198.0000"),
                                                                   "EUR")
     assert db.get(Price, 8).cycle == "1Y"
+    coupon = db.get(Promotion, 1)
+    assert (coupon.code, coupon.type, coupon.value, coupon.product_ids, coupon.cycles) == (
+        "WELCOME", "percent", Decimal("15.0000"), [1], ["1M", "1Y"])
     invoice = db.get(Invoice, 1)
     assert (invoice.number, invoice.status, invoice.tax1) == ("INV-100", "paid", Decimal("3"))
     assert db.get(Invoice, 2).status == "unpaid"

@@ -113,6 +113,8 @@ def test_values_survive(app: Any, db: Any, bb_source: Any) -> None:
         Decimal("99.99"), Decimal("19.50"), Decimal("119.49"))
     assert invoice.due_date == invoice.date  # zero due date falls back to the invoice date
     assert db.get(Invoice, 3).status == "draft"
+    assert (db.get(Invoice, 1).number, db.get(Invoice, 1).payment_method) == (
+        "BB00001", "paypalemail")
     assert sum(e.amount for e in db.scalars(select(CreditEntry))) == Decimal("40.00")
     ticket = db.get(Ticket, 1)
     assert [m.body for m in ticket.messages] == ["It broke 😭", "Fixed."]
