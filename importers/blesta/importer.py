@@ -52,9 +52,11 @@ class Importer(SourceImporter):
             raise UnsupportedSource(str(exc)) from exc
 
     def prepare(self, conn: Connection, ctx: MapContext) -> None:
-        """Currencies and the client custom fields (id -> encrypted)."""
+        """Currencies, client custom fields (id -> encrypted) and login emails shared by
+        several Blesta users."""
         default, codes = r.currencies(conn)
-        ctx.lookups.update(default_currency=default, currencies=codes, client_field_ids={
+        ctx.lookups.update(default_currency=default, currencies=codes,
+                           shared_logins=r.shared_login_emails(conn), client_field_ids={
             int(x[0]): bool(x[1])
             for x in conn.execute(text("SELECT id, encrypted FROM client_fields"))})
 

@@ -150,7 +150,7 @@ def map_client(row: Row, ctx: MapContext) -> list[Emit]:
         "created_at": created,
     }
     out = [Emit("clients", client)]
-    if row.get("u_id") is not None and email:
+    if row.get("u_id") is not None and email and not _login_taken(row, email, ctx, out):
         password = ctx.text(row.get("u_password"))
         out.append(Emit("users", {"id": int(row["u_id"]), "email": email,
                                   "password_hash": BLESTA_PREFIX + password if password else "",
@@ -196,12 +196,36 @@ def _custom_values(client_id: int, packed: Any, ctx: MapContext) -> list[Emit]:
     return out
 
 
+# activity notes about logins not imported, in their own id range of activity_log
+LOGIN_NOTE_OFFSET = 2_000_000_000
+
+
+def _login_taken(row: Row, email: str, ctx: MapContext, out: list[Emit]) -> bool:
+    """Whether another Blesta user keeps the login ``email`` (hostbridge logins are unique
+    by email); if so, an activity note for staff records the login that was not imported."""
+    owner = ctx.lookups["shared_logins"].get(email.lower())
+    user_id = int(row["u_id"])
+    if owner is None or owner == user_id:
+        return False
+    out.append(Emit("activity_log", {
+        "id": LOGIN_NOTE_OFFSET + user_id, "source": "import:blesta",
+        "action": "import.login_not_imported", "actor_type": "system",
+        "client_id": int(row.get("client_id") or row["id"]),
+        "description": f"Blesta user {user_id} ({ctx.text(row.get('u_username'))}) shares the "
+                       f"login email {email} with user {owner}; set a new email to log in",
+        "data": {"blesta_user_id": user_id, "email": email}}))
+    return True
+
+
 def map_contact_user(row: Row, ctx: MapContext) -> list[Emit]:
     """A non-primary contact with its own Blesta user (a sub-account login) -> users (its
     ``blesta$`` hash kept) + a non-owner link to the client. Runs before :func:`map_contact`."""
     email = ctx.text(row.get("email")).strip()
     if not email:
         raise MappingError("contact login has no email (hostbridge logs in by email)")
+    notes: list[Emit] = []
+    if _login_taken(row, email, ctx, notes):
+        return notes
     password = ctx.text(row.get("u_password"))
     return [Emit("users", {"id": int(row["u_id"]), "email": email,
                            "password_hash": BLESTA_PREFIX + password if password else "",

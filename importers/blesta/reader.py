@@ -51,6 +51,7 @@ CLIENT_JOINS = ("LEFT JOIN client_groups g ON g.id = t.client_group_id "
 
 CONTACT_COLUMNS = ("t.*, (SELECT n.number FROM contact_numbers n WHERE n.contact_id = t.id "
                    "AND n.type = 'phone' ORDER BY n.id LIMIT 1) AS phone, u.id AS u_id, "
+                   "u.username AS u_username, "
                    "u.password AS u_password, u.date_added AS u_date_added")
 CONTACT_JOINS = "LEFT JOIN users u ON u.id = t.user_id"
 
@@ -154,3 +155,14 @@ OPTION_PRICING_COLUMNS = PRICING_COLUMNS
 SERVICE_OPTION_COLUMNS = ("t.*, op.option_value_id, v.option_id")
 SERVICE_OPTION_JOINS = ("LEFT JOIN package_option_pricing op ON op.id = t.option_pricing_id "
                         "LEFT JOIN package_option_values v ON v.id = op.option_value_id")
+
+
+def shared_login_emails(conn: Connection) -> dict[str, int]:
+    """Emails that more than one Blesta login would get (a client's primary contact, a
+    contact's own login) -> the lowest user id, who keeps the login."""
+    rows = conn.execute(text(
+        "SELECT LOWER(c.email), MIN(u.id) FROM contacts c JOIN users u ON u.id = "
+        "COALESCE(c.user_id, (SELECT cl.user_id FROM clients cl WHERE cl.id = c.client_id "
+        "AND c.contact_type = 'primary')) WHERE c.email <> '' GROUP BY LOWER(c.email) "
+        "HAVING COUNT(DISTINCT u.id) > 1"))
+    return {str(email): int(user_id or 0) for email, user_id in rows}

@@ -60,6 +60,7 @@ def _data() -> dict[str, list[dict[str, Any]]]:
             {"id": 12, "username": "admin", "password": blesta_password_hash("adm", SYSTEM_KEY),
              **user},
             {"id": 13, "username": "nogroup", "password": "x", **user},
+            {"id": 15, "username": "alice2", "password": "y", **user},
             {"id": 14, "username": "billy", "password": blesta_password_hash(
                 "billy-pass", SYSTEM_KEY), **user}],
         "clients": [
@@ -68,7 +69,9 @@ def _data() -> dict[str, list[dict[str, Any]]]:
             {"id": 2, "id_format": "C-{num}", "id_value": 1501, "user_id": 11,
              "client_group_id": 1, "status": "inactive"},
             {"id": 3, "id_format": "{num}", "id_value": 1502, "user_id": 13,
-             "client_group_id": 42, "status": "active"}],
+             "client_group_id": 42, "status": "active"},
+            {"id": 4, "id_format": "{num}", "id_value": 1503, "user_id": 15,
+             "client_group_id": 1, "status": "active"}],
         "client_settings": [{"key": "default_currency", "client_id": 2, "value": "EUR"}],
         "client_values": [
             {"client_field_id": 1, "client_id": 1, "value": _enc("GB123"), "encrypted": 1},
@@ -84,6 +87,8 @@ def _data() -> dict[str, list[dict[str, Any]]]:
              "email": "billing@example.com", "contact_type": "billing", "date_added": ts},
             {"id": 4, "client_id": 3, "first_name": "No", "last_name": "Group",
              "email": "nogroup@example.com", **contact},
+            {"id": 6, "client_id": 4, "first_name": "Alice", "last_name": "Again",
+             "email": "ALICE@example.com", **contact},
             {"id": 5, "client_id": 99, "first_name": "Orphan", "last_name": "Contact",
              "email": "orphan@example.com", **contact}],
         "contact_numbers": [{"contact_id": 1, "number": "+1.5550100", "type": "phone",

@@ -89,6 +89,11 @@ def test_values_and_secrets(app: Any, db: Any, blesta_source: Any) -> None:
     bob = db.get(Client, 2)
     assert (bob.last_name, bob.currency, bob.status) == (MOJIBAKE, "EUR", "inactive")
     assert bob.created_at.year == 2024  # zero contact date falls back to the user's date
+    # two Blesta users with one email: the lower user id keeps the login, staff get a note
+    assert db.get(Client, 4).email == "ALICE@example.com" and db.get(User, 15) is None
+    note = db.scalar(select(ActivityLog).where(
+        ActivityLog.action == "import.login_not_imported"))
+    assert (note.client_id, note.data["blesta_user_id"]) == (4, 15)
     billing = db.get(Contact, 3)
     assert (billing.kind, billing.user_id) == ("billing", 14)  # a sub-account login
     link = db.scalar(select(UserClient).where(UserClient.user_id == 14))

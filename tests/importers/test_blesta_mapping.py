@@ -28,7 +28,7 @@ KEY = "0123456789abcdefSYSTEMKEY"
 def ctx() -> MapContext:
     c = MapContext(tz=ZoneInfo("UTC"), key=KEY, encrypt=lambda s: f"sealed({s})")
     c.lookups.update(default_currency="USD", currencies={"USD", "EUR"},
-                     client_field_ids={1: False, 2: True})
+                     client_field_ids={1: False, 2: True}, shared_logins={})
     return c
 
 
