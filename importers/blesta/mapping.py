@@ -50,8 +50,15 @@ def meta_value(value: Any, serialized: Any, encrypted: Any, ctx: MapContext) -> 
     return text
 
 
-def packed_fields(packed: Any, ctx: MapContext) -> dict[str, Any]:
-    """Fields packed by the reader as JSON ``{"<encrypted><serialized>:<key>": value}``."""
+UNREADABLE = "__undecryptable__"
+
+
+def packed_fields(packed: Any, ctx: MapContext, *, lenient: bool = False) -> dict[str, Any]:
+    """Fields packed by the reader as JSON ``{"<encrypted><serialized>:<key>": value}``.
+
+    ``lenient``: a value that cannot be decrypted or unserialized is left out and its key
+    listed under ``UNREADABLE`` instead of failing the whole row.
+    """
     text = ctx.text(packed)
     if not text:
         return {}
@@ -62,7 +69,12 @@ def packed_fields(packed: Any, ctx: MapContext) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for flags_key, value in raw.items():
         flags, _, key = flags_key.partition(":")
-        out[key] = meta_value(value, flags[1:2] == "1", flags[0:1] == "1", ctx)
+        try:
+            out[key] = meta_value(value, flags[1:2] == "1", flags[0:1] == "1", ctx)
+        except MappingError:
+            if not lenient:
+                raise
+            out.setdefault(UNREADABLE, []).append(key)
     return out
 
 

@@ -50,7 +50,8 @@ def map_service(row: Row, ctx: MapContext) -> Row:
     status = ctx.text(row.get("status")) or "pending"
     if status not in SERVICE_STATUS:
         raise MappingError(f"unknown service status {status!r}")
-    fields = packed_fields(row.get("fields_json"), ctx)
+    # a field the system key cannot open (no --key, wrong key) is flagged, not fatal
+    fields = packed_fields(row.get("fields_json"), ctx, lenient=True)
     quantity = int(row.get("qty") or 1)
     override = row.get("override_price")
     unit = ctx.money(override if override is not None else row.get("pr_price"), "price")

@@ -145,3 +145,15 @@ def test_service_secrets_are_sealed_and_hidden_from_module_data() -> None:
         "pending", Decimal("7.50"), "EUR")
     assert service["password_enc"] == "sealed(x)"
     assert "plesk_password" not in service["module_data"]["fields"]
+
+
+def test_service_with_an_unreadable_secret_is_flagged_not_lost() -> None:
+    row = {"id": 1, "client_id": 1, "package_id": 2, "status": "active", "pr_term": 1,
+           "pr_period": "month", "pr_price": Decimal("1"), "pr_currency": "USD",
+           "fields_json": json.dumps({"10:cpanel_password": system_encrypt("x", "other-key"),
+                                      "00:cpanel_username": "u"})}
+    service = b.map_service(row, ctx())
+    assert service["username"] == "u" and service["password_enc"] == "sealed()"
+    assert service["module_data"]["fields"][m.UNREADABLE] == ["cpanel_password"]
+    with pytest.raises(MappingError):
+        m.packed_fields(row["fields_json"], ctx())
