@@ -221,7 +221,8 @@ def map_invoice_item(row: Row, ctx: MapContext) -> Row:
     kind, order_ref = ctx.text(row.get("order_kind")), row.get("order_ref")
     rel = ctx.text(row.get("rel_id")).strip()
     item_type = {"deposit": "add_funds", "custom": "item"}.get(ctx.text(row.get("type")), "item")
-    links = {"service_id": None, "service_addon_id": None, "domain_id": None}
+    links: dict[str, int | None] = {"service_id": None, "service_addon_id": None,
+                                    "domain_id": None}
     if order_ref:
         item_type = {"domain": "domain_register", "addon": "addon"}.get(kind, "service")
         column = {"domain": "domain_id", "addon": "service_addon_id"}.get(kind, "service_id")

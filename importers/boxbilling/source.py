@@ -48,15 +48,20 @@ def read_config_file(path: str | Path) -> SourceConfig:
     return config_from_array(data, str(path))
 
 
+def _section(data: dict[Any, Any], name: str) -> dict[Any, Any]:
+    value = data.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def config_from_array(data: dict[Any, Any], where: str = "config") -> SourceConfig:
     """Build :class:`SourceConfig` from the parsed array (BB keys or FB keys)."""
-    info = data.get("info") if isinstance(data.get("info"), dict) else {}
+    info = _section(data, "info")
     salt = str(data.get("salt") or info.get("salt") or "")
     if not salt:
         raise SourceError(f"{where} has no 'salt' (BoxBilling) or 'info.salt' (FOSSBilling)")
-    i18n = data.get("i18n") if isinstance(data.get("i18n"), dict) else {}
+    i18n = _section(data, "i18n")
     timezone = str(i18n.get("timezone") or data.get("timezone") or "UTC")
-    db = data.get("db") if isinstance(data.get("db"), dict) else {}
+    db = _section(data, "db")
     url = ""
     if db.get("name") and db.get("type", "mysql") == "mysql":
         user = quote(str(db.get("user", "")), safe="")
