@@ -159,6 +159,8 @@ def map_client(row: Row, ctx: MapContext) -> list[Emit]:
         "postcode": ctx.text(row.get("pc_zip")),
         "country": ctx.text(row.get("pc_country")).upper(), "phone": ctx.text(row.get("phone")),
         "currency": currency_of(ctx, row.get("client_currency"), "the client"),
+        # cached sum of the credit entries made from unapplied payments (map_transaction)
+        "credit_balance": ctx.money(row.get("credit_sum"), "credit"),
         "created_at": created,
     }
     out = [Emit("clients", client)]

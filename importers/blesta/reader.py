@@ -43,7 +43,12 @@ CLIENT_COLUMNS = (
     "(SELECT s.value FROM client_settings s WHERE s.client_id = t.id "
     "AND s.`key` = 'default_currency') AS client_currency, "
     "(SELECT JSON_OBJECTAGG(CONCAT(COALESCE(v.encrypted, 0), '0:', v.client_field_id), v.value)"
-    " FROM client_values v WHERE v.client_id = t.id) AS values_json")
+    " FROM client_values v WHERE v.client_id = t.id) AS values_json, "
+    # Blesta's credit: approved payments less what was applied to invoices
+    "(SELECT COALESCE(SUM(x.amount - COALESCE((SELECT SUM(a.amount) FROM transaction_applied a "
+    "WHERE a.transaction_id = x.id), 0)), 0) FROM transactions x WHERE x.client_id = t.id "
+    "AND x.status = 'approved' AND x.amount > COALESCE((SELECT SUM(a.amount) FROM "
+    "transaction_applied a WHERE a.transaction_id = x.id), 0)) AS credit_sum")
 CLIENT_JOINS = ("LEFT JOIN client_groups g ON g.id = t.client_group_id "
                 "LEFT JOIN users u ON u.id = t.user_id "
                 "LEFT JOIN contacts pc ON pc.id = (SELECT MIN(p.id) FROM contacts p "

@@ -91,6 +91,8 @@ class Importer(SourceImporter):
             Entity("client_fields", "setting", "custom_fields", m.map_client_fields,
                    where="t.param = 'last_patch'"),
             Entity("clients", "client", "clients", m.map_client,
+                   columns="t.*, (SELECT COALESCE(SUM(b.amount), 0) FROM client_balance b "
+                           "WHERE b.client_id = t.id) AS balance_sum",
                    refs=[Ref("client_group_id", "client_groups")]),
             Entity("staff", "admin", "admins", m.map_admin),
             Entity("product_groups", "product_category", "product_groups",

@@ -129,6 +129,8 @@ def map_client(row: Row, ctx: MapContext) -> list[Emit]:
         "language": ctx.text(row.get("lang")), "notes": ctx.text(row.get("notes")),
         "tax_exempt": ctx.flag(row.get("tax_exempt")),
         "email_verified": ctx.flag(row.get("email_approved")),
+        # the cached sum of the client_balance ledger, imported as credit_entries
+        "credit_balance": ctx.money(row.get("balance_sum"), "balance"),
         "created_at": created, "updated_at": ctx.utc(row.get("updated_at")),
     }
     out = [Emit("clients", client)]

@@ -122,6 +122,7 @@ def test_values_and_secrets(app: Any, db: Any, blesta_source: Any) -> None:
     refund = db.scalar(select(Transaction).where(Transaction.kind == "refund"))
     assert (refund.refund_of_id, refund.amount_out) == (2, Decimal("50"))
     assert db.scalar(select(func.sum(CreditEntry.amount))) == Decimal("12.01")
+    assert (alice.credit_balance, bob.credit_balance) == (Decimal("12.01"), Decimal(0))
     ticket = db.get(Ticket, 1)
     assert (ticket.number, ticket.priority) == ("482913", "high")
     assert [m.body for m in ticket.messages] == ["Site is down 😱", "Restarted."]

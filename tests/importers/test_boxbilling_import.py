@@ -116,6 +116,7 @@ def test_values_survive(app: Any, db: Any, bb_source: Any) -> None:
     assert (db.get(Invoice, 1).number, db.get(Invoice, 1).payment_method) == (
         "BB00001", "paypalemail")
     assert sum(e.amount for e in db.scalars(select(CreditEntry))) == Decimal("40.00")
+    assert db.get(Client, 1).credit_balance == Decimal("40.00")  # the ledger's cached sum
     ticket = db.get(Ticket, 1)
     assert [m.body for m in ticket.messages] == ["It broke 😭", "Fixed."]
     assert db.scalar(select(TicketAttachment.filename)) == "log.txt"
