@@ -18,6 +18,8 @@ from bridge.app import bridge_state, create_app
 # modules with a ``register(group)`` function adding their subcommands
 COMMAND_MODULES: tuple[str, ...] = ("bridge.cli_data", "bridge.cli_plugins",
                                     "bridge.cli_automation")
+# `bridge import`: named, not imported, so the core never depends on the importers package
+COMMAND_MODULES += ("importers.cli",)
 
 
 def _make_app() -> Flask:

@@ -42,6 +42,7 @@ from .enums import (
     TicketPriority,
     TransactionKind,
 )
+from .imports import ImportCheckpoint, ImportRun
 from .mail import EmailTemplate, OutboxMessage
 from .orders import Order
 from .quotes import Quote, QuoteItem, QuoteStage
@@ -78,6 +79,7 @@ from .system import (
 
 __all__ = [
     "AutomationMark", "AutomationRun", "JobLock",
+    "ImportCheckpoint", "ImportRun",
     "AccessToken", "Affiliate", "Announcement", "BannedIp", "BlockedSender", "EmailTemplate",
     "OAuthCredential", "OutboxMessage", "PredefinedReply", "PredefinedReplyCategory", "Quote",
     "QuoteItem", "QuoteStage",

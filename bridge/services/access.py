@@ -28,6 +28,7 @@ from bridge.models import (
     ApiRole,
     Client,
     Company,
+    Setting,
     User,
     UserClient,
 )
@@ -40,8 +41,9 @@ from bridge.security import (
     verify_api_secret,
     verify_password,
 )
+from bridge.security.passwords import BLESTA_PREFIX
 
-from .common import get_or_404, log_activity, validate
+from .common import get_or_404, log_activity, secret_box, validate
 
 LOGIN_FAILED = "invalid email or password"
 ADMIN_LOGIN_FAILED = "invalid username or password"
@@ -130,6 +132,20 @@ def link_user(
     return link
 
 
+# Setting holding the system key of an imported Blesta install, encrypted with our key; the
+# Blesta importer writes it so imported "blesta$" hashes verify at the first login.
+IMPORTED_BLESTA_KEY = "import.blesta_system_key"
+
+
+def _imported_blesta_key(session: Session, stored_hash: str) -> str | None:
+    """The imported Blesta system key when ``stored_hash`` is an imported Blesta hash."""
+    if not stored_hash.startswith(BLESTA_PREFIX):
+        return None
+    sealed = session.scalar(select(Setting.value).where(
+        Setting.key == IMPORTED_BLESTA_KEY, Setting.company_id.is_(None)))
+    return secret_box(session).decrypt(sealed) if sealed else None
+
+
 def authenticate_user(
     session: Session, email: str, password: str, *, blesta_key: str | None = None
 ) -> User:
@@ -144,7 +160,8 @@ def authenticate_user(
     if user is None:
         _burn_password_check(password)
         raise PermissionDenied(LOGIN_FAILED)
-    check = verify_password(password, user.password_hash, blesta_key=blesta_key)
+    key = blesta_key or _imported_blesta_key(session, user.password_hash)
+    check = verify_password(password, user.password_hash, blesta_key=key)
     if not check.ok:
         raise PermissionDenied(LOGIN_FAILED)
     if check.needs_rehash:
@@ -225,7 +242,8 @@ def authenticate_admin(session: Session, username: str, password: str) -> Admin:
     if admin is None:
         _burn_password_check(password)
         raise PermissionDenied(ADMIN_LOGIN_FAILED)
-    check = verify_password(password, admin.password_hash)
+    check = verify_password(password, admin.password_hash,
+                            blesta_key=_imported_blesta_key(session, admin.password_hash))
     if not check.ok:
         raise PermissionDenied(ADMIN_LOGIN_FAILED)
     if admin.disabled:

@@ -1,0 +1,1 @@
+"""WHMCS 8.x importer: reader (SQL), mapping (pure), importer (entities)."""
