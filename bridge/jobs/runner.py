@@ -24,6 +24,7 @@ from bridge.services.automation.runs import (
     LockBusy,
     acquire_lock,
     finish_run,
+    raise_if_held,
     record_failed_run,
     refresh_lock,
     release_lock,
@@ -83,8 +84,11 @@ def run_pass(state: BridgeState, today: date, *, only: str | None = None,
     """
     jobs = _select(job_table(state), only)
     holder = holder or default_holder()
-    with state.transaction(CRON) as session:
+    # read-only (deferred on SQLite): a busy lock refuses this runner at once, without
+    # waiting for the write lock a running pass's job transaction holds
+    with state.transaction(CRON, write=False) as session:
         timeout = timedelta(minutes=max(1, int_setting(session, "lock_timeout_minutes")))
+        raise_if_held(session, holder)
     # the claim is the first statement of its own transaction: on SQLite a read before it
     # would hold a shared lock that can deadlock with a running pass's commit
     with state.transaction(CRON) as session:

@@ -32,12 +32,7 @@ def acquire_lock(session: Session, holder: str, timeout: timedelta,
     caller commits at once. Raises :class:`LockBusy` naming the current holder.
     """
     now = utcnow()
-    # a plain read first: while a pass holds the lock a second runner is refused at once,
-    # without queueing for the database's write lock behind the running job
-    current = session.get(JobLock, name)
-    if (current is not None and current.holder not in ("", holder)
-            and current.expires_at is not None and current.expires_at > now):
-        raise _busy(current)
+    raise_if_held(session, holder, name)
     taken = session.execute(
         update(JobLock).where(JobLock.name == name,
                               or_(JobLock.holder == "", JobLock.expires_at.is_(None),
@@ -57,6 +52,18 @@ def acquire_lock(session: Session, holder: str, timeout: timedelta,
         except IntegrityError:
             row = session.get(JobLock, name, populate_existing=True)
     raise _busy(row)
+
+
+def raise_if_held(session: Session, holder: str, name: str = LOCK_NAME) -> None:
+    """Raise :class:`LockBusy` when a runner other than ``holder`` holds a live lock ``name``.
+
+    A plain read: called in a read-only transaction before the claim, a second runner is
+    refused at once instead of queueing for the database's write lock behind a running job.
+    """
+    current = session.get(JobLock, name)
+    if (current is not None and current.holder not in ("", holder)
+            and current.expires_at is not None and current.expires_at > utcnow()):
+        raise _busy(current)
 
 
 def _busy(row: JobLock | None) -> LockBusy:
