@@ -10,12 +10,12 @@ from bridge.app import BridgeState
 from bridge.context import Actor
 from bridge.migrations import current_revision, upgrade
 from bridge.models import Company, Currency
-from bridge.services.settings import add_currency
+from bridge.services.settings import add_currency, seed_counters
 from bridge.services.tickets import seed_ticket_statuses
 
 
 def initialize(state: BridgeState) -> dict[str, Any]:
-    """Upgrade the schema to head and seed company, default currency and ticket statuses.
+    """Upgrade the schema to head and seed company, default currency, counters and ticket statuses.
 
     Safe to run any number of times: existing rows are left as they are.
     """
@@ -29,6 +29,8 @@ def initialize(state: BridgeState) -> dict[str, Any]:
             code = state.settings.default_currency.upper()
             add_currency(session, code, prefix="$" if code == "USD" else "", is_default=True)
             seeded.append(f"default currency {code}")
+        if seed_counters(session):
+            seeded.append("numbering counters")
         added = seed_ticket_statuses(session)
         if added:
             seeded.append(f"{added} ticket statuses")

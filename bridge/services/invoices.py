@@ -39,7 +39,7 @@ from .credit import (
     settle_invoice,
 )
 from .credit import apply_credit as apply_client_credit
-from .settings import DEFAULTS, get_setting, set_setting
+from .settings import DEFAULTS, get_setting, take_counter
 from .taxes import compute_taxes, taxes_for_client
 
 DRAFT = InvoiceStatus.DRAFT.value
@@ -86,12 +86,11 @@ def _number(session: Session, invoice: Invoice) -> str:
     # numbering is install-wide (global scope) so two companies never reuse a number
     if get_setting(session, "invoice.sequential") != "1":
         return str(invoice.id)
-    current = _int_setting(session, "invoice.next_number", None)
+    current = take_counter(session, "invoice.next_number")
     template = get_setting(session, "invoice.number_format") or "{NUMBER}"
     number = (template.replace("{NUMBER}", str(current))
               .replace("{YEAR}", f"{invoice.date:%Y}").replace("{MONTH}", f"{invoice.date:%m}")
               .replace("{DAY}", f"{invoice.date:%d}"))
-    set_setting(session, "invoice.next_number", str(current + 1))
     return number
 
 

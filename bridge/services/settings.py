@@ -78,6 +78,46 @@ def set_setting(session: Session, key: str, value: str, company_id: int | None =
     log_activity(session, "setting.updated", f"Setting {key} changed", data={"key": key})
 
 
+COUNTERS = ("invoice.next_number",)
+
+
+def seed_counters(session: Session) -> int:
+    """Create the counter rows :func:`take_counter` locks, where missing; returns how many."""
+    added = 0
+    for key in COUNTERS:
+        exists = session.scalar(select(Setting.id).where(Setting.key == key,
+                                                         Setting.company_id.is_(None)))
+        if exists is None:
+            session.add(Setting(key=key, value=DEFAULTS.get(key, "1"), company_id=None))
+            added += 1
+    return added
+
+
+def take_counter(session: Session, key: str) -> int:
+    """Return the integer in global setting ``key`` and store it plus one, race-free.
+
+    The row is read with ``SELECT ... FOR UPDATE``: on MariaDB a concurrent caller waits for
+    this transaction to end and then reads the new value, so two invoices never share a
+    number (SQLite serializes writers already: the app begins write transactions IMMEDIATE).
+    A missing row starts from the built-in default; a hand-edited non-number counts as it.
+    """
+    cond = (Setting.key == key) & Setting.company_id.is_(None)
+    row = session.scalar(select(Setting).where(cond).with_for_update())
+    if row is None:
+        # first use on an install that was not seeded (``bridge init`` seeds the counters, so
+        # the row exists before two callers could race to create it)
+        row = Setting(key=key, value=DEFAULTS.get(key, "1"), company_id=None)
+        session.add(row)
+        session.flush()
+    try:
+        current = int(row.value)
+    except ValueError:
+        current = int(DEFAULTS.get(key, "1"))
+    row.value = str(current + 1)
+    log_activity(session, "setting.updated", f"Setting {key} changed", data={"key": key})
+    return current
+
+
 def add_currency(
     session: Session,
     code: str,
