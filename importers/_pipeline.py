@@ -221,7 +221,8 @@ class _Run:
         status = self.writer.write(batch.emits)
         counts = WriteCounts()
         for emits in batch.per_row:
-            seen = {status[id(e.row)] for e in emits}
+            # a skipped link (its product is gone) leaves the row's own verdict to the rest
+            seen = {status[id(e.row)] for e in emits} - {"skipped"}
             if seen == {"inserted"}:
                 counts.inserted += 1
             elif seen <= {"unchanged"}:

@@ -148,8 +148,54 @@ class BatchWriter:
         for emit in emits:
             grouped.setdefault(emit.table, []).append(emit.row)
         for name, rows in grouped.items():
-            self._write_table(core_table(name), rows, status)
+            table = core_table(name)
+            if "id" in table.c:
+                self._write_table(table, rows, status)
+            else:
+                self._write_links(table, rows, status)
         return status
+
+    def _write_links(self, table: Table, rows: list[Row], status: dict[int, str]) -> None:
+        """A link table keyed by its primary-key columns (no ``id``): INSERT the pairs not yet
+        there, count the others unchanged (a link has nothing else to update).  A pair whose
+        referenced row does not exist (a stale id in the source's list, or a quarantined
+        parent) is marked ``"skipped"`` rather than failing the batch on the foreign key."""
+        keys = [c.name for c in table.primary_key.columns]
+        missing = self._dangling(table, rows)
+        existing: set[tuple[Any, ...]] = set()
+        first = table.c[keys[0]]
+        firsts = sorted({row[keys[0]] for row in rows})
+        for start in range(0, len(firsts), 500):
+            chunk = firsts[start : start + 500]
+            stmt = select(*(table.c[k] for k in keys)).where(first.in_(chunk))
+            existing.update(tuple(found) for found in self.conn.execute(stmt))
+        fresh: list[Row] = []
+        for row in rows:
+            pair = tuple(row[k] for k in keys)
+            if id(row) in missing:
+                status[id(row)] = "skipped"
+            elif pair in existing:
+                status[id(row)] = "unchanged"
+            else:
+                existing.add(pair)  # the same pair twice in one batch is inserted once
+                fresh.append(row)
+                status[id(row)] = "inserted"
+        if fresh:
+            self.conn.execute(table.insert(), fresh)
+
+    def _dangling(self, table: Table, rows: list[Row]) -> set[int]:
+        """``id(row)`` of rows whose foreign keys point at no existing core row."""
+        bad: set[int] = set()
+        for fk in table.foreign_keys:
+            column, target = fk.parent.name, fk.column
+            wanted = sorted({row[column] for row in rows if row.get(column) is not None})
+            known: set[Any] = set()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                known.update(self.conn.scalars(select(target).where(target.in_(chunk))))
+            bad.update(id(row) for row in rows
+                       if row.get(column) is not None and row[column] not in known)
+        return bad
 
     def _write_table(self, table: Table, rows: list[Row], status: dict[int, str]) -> None:
         columns = sorted({c for row in rows for c in row})

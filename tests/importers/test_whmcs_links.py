@@ -1,0 +1,57 @@
+"""WHMCS link tables without an ``id`` column (addon_products, config_group_products) and
+values the core's unique constraints refuse: imported through the real pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bridge.models import QuarantinedRow
+from bridge.models.catalog import addon_products, config_group_products
+from tests.importers.test_whmcs_import import run_whmcs
+from tests.importers.whmcs_data import _insert, generate
+
+ADDON = {"name": "Backups", "description": "", "billingcycle": "Monthly", "tax": 1,
+         "showorder": 1, "downloads": "", "autoactivate": "on", "suspendproduct": 0,
+         "welcomeemail": 0, "autolinkby": ""}
+
+
+def _links(src: Any) -> None:
+    _insert(src, "tblproductconfiggroups", [
+        {"id": 1, "name": "Disk", "description": ""}, {"id": 2, "name": "RAM", "description": ""}])
+    _insert(src, "tblproductconfiglinks", [
+        {"id": 1, "gid": 1, "pid": 1}, {"id": 2, "gid": 2, "pid": 2},
+        {"id": 3, "gid": 1, "pid": 2}, {"id": 4, "gid": 1, "pid": 77},  # product 77: none
+        {"id": 5, "gid": 1, "pid": 1}])  # the same link twice
+    _insert(src, "tbladdons", [
+        {**ADDON, "id": 1, "packages": "1,2,77"},  # 77 is a stale id WHMCS ignores
+        {**ADDON, "id": 2, "packages": ""}, {**ADDON, "id": 3, "packages": "2"}])
+
+
+def test_link_tables_are_written_by_their_primary_key(app: Any, db: Any,
+                                                      source_db: Any) -> None:
+    src = source_db("whmcs-8.4.sql")
+    facts = generate(src)
+    _links(src)
+    report = run_whmcs(app, src)
+    assert report["ok"], [e for e in report["entities"] if not e["reconciled"]]
+    pairs = set(db.execute(select(addon_products.c.addon_id, addon_products.c.product_id)))
+    assert pairs == {(1, 1), (1, 2), (3, 2)}
+    groups = set(db.execute(select(config_group_products.c.group_id,
+                                   config_group_products.c.product_id)))
+    assert groups == {(1, 1), (2, 2), (1, 2)}
+    held = {(q.source_table, q.source_id): q.reason for q in db.scalars(select(QuarantinedRow))}
+    assert held[("tblproductconfiglinks", "4")].startswith("orphan: pid=77")
+    line = {e["entity"]: e for e in report["entities"]}["config_links"]
+    assert (line["inserted"], line["unchanged"], line["quarantined"]) == (3, 1, 1)
+    assert facts.quarantined  # the generated faults are still there
+
+    db.commit()
+    again = run_whmcs(app, src)
+    assert again["ok"]
+    lines = {e["entity"]: e for e in again["entities"]}
+    assert lines["config_links"]["inserted"] == 0 and lines["config_links"]["unchanged"] == 4
+    assert lines["addons"]["inserted"] == 0 and lines["addons"]["unchanged"] == 3
+    assert set(db.execute(select(addon_products.c.addon_id,
+                                 addon_products.c.product_id))) == pairs
