@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bridge.db import utcnow
 from bridge.security import SecretBox, SecretError
+from importers._unique import UniqueCheck
 from importers._values import MappingError, jsonable
 from importers._writer import BatchWriter, SchemaCheck, WriteCounts, core_table
 from importers.base import (
@@ -46,6 +47,7 @@ class _Batch:
     quarantined: list[tuple[Row, str]] = field(default_factory=list)
     emits: list[Emit] = field(default_factory=list)
     per_row: list[list[Emit]] = field(default_factory=list)
+    sources: list[Row] = field(default_factory=list)  # the source row of each per_row entry
 
 
 def open_source(url: str) -> Engine:
@@ -115,6 +117,7 @@ class _Run:
         self.batch_size = opts.batch_size or importer.batch_size
         self.writer = BatchWriter(conn, importer.source, decrypt=opts_decrypt(ctx))
         self.schema = SchemaCheck()
+        self.unique = UniqueCheck(conn)
         self.runs = core_table("import_runs")
         self.checkpoints = core_table("import_checkpoints")
         self.quarantine = core_table("quarantine")
@@ -218,6 +221,7 @@ class _Run:
                 continue
             self._map(entity, row, batch)
         self.writer.allocate(batch.emits)
+        self._refuse_duplicates(batch)
         status = self.writer.write(batch.emits)
         counts = WriteCounts()
         for emits in batch.per_row:
@@ -233,6 +237,20 @@ class _Run:
             self._store_quarantine(entity, rows, batch.quarantined)
         self._advance(run_id, entity, rows, counts, len(batch.quarantined))
         self.commit()
+
+    def _refuse_duplicates(self, batch: _Batch) -> None:
+        """Quarantine the source rows whose values a core unique constraint would refuse."""
+        bad = self.unique.conflicts(batch.per_row)
+        if not bad:
+            return
+        dropped: set[int] = set()
+        for index in sorted(bad):
+            batch.quarantined.append((batch.sources[index], bad[index]))
+            dropped.update(id(e) for e in batch.per_row[index])
+        keep = [i for i in range(len(batch.per_row)) if i not in bad]
+        batch.per_row = [batch.per_row[i] for i in keep]
+        batch.sources = [batch.sources[i] for i in keep]
+        batch.emits = [e for e in batch.emits if id(e) not in dropped]
 
     def _may_hold(self, entity: Entity) -> bool:
         """Whether the quarantine has entries of this table (else nothing can leave it)."""
@@ -260,6 +278,7 @@ class _Run:
                 return
         batch.emits.extend(emits)
         batch.per_row.append(emits)
+        batch.sources.append(row)
 
     def _check_refs(self, entity: Entity, rows: list[Row], batch: _Batch) -> None:
         quarantined: set[int] = set()

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bridge.models import QuarantinedRow
+from bridge.models import Promotion, QuarantinedRow
 from bridge.models.catalog import addon_products, config_group_products
 from tests.importers.test_whmcs_import import run_whmcs
 from tests.importers.whmcs_data import _insert, generate
@@ -55,3 +55,41 @@ def test_link_tables_are_written_by_their_primary_key(app: Any, db: Any,
     assert lines["addons"]["inserted"] == 0 and lines["addons"]["unchanged"] == 3
     assert set(db.execute(select(addon_products.c.addon_id,
                                  addon_products.c.product_id))) == pairs
+
+
+def _promo(pid: int, code: str) -> dict[str, Any]:
+    return {"id": pid, "code": code, "type": "Percentage", "value": "10.00", "recurring": 0,
+            "recurfor": 0, "cycles": "", "appliesto": "", "requires": "",
+            "startdate": "2024-01-01", "expirationdate": "0000-00-00", "maxuses": 0, "uses": 0,
+            "notes": "", "upgradeconfig": ""}
+
+
+def test_values_a_unique_constraint_refuses_are_quarantined(app: Any, db: Any,
+                                                            source_db: Any) -> None:
+    src = source_db("whmcs-8.4.sql")
+    generate(src)
+    # WHMCS does not enforce unique promotion codes; the core does (promotions.code)
+    _insert(src, "tblpromotions", [_promo(1, "SPRING"), _promo(2, "SPRING"),
+                                   _promo(3, "AUTUMN")])
+    report = run_whmcs(app, src)
+    assert report["ok"]
+    line = {e["entity"]: e for e in report["entities"]}["promotions"]
+    assert (line["inserted"], line["quarantined"]) == (2, 1)
+    held = {(q.source_table, q.source_id): q for q in db.scalars(select(QuarantinedRow))}
+    entry = held[("tblpromotions", "2")]
+    assert entry.reason == ("promotions.code 'SPRING' is already used by promotions id 1 "
+                            "(the core allows it once)")
+    assert entry.payload["code"] == "SPRING"  # the whole source row is kept
+    assert set(db.scalars(select(Promotion.code))) == {"SPRING", "AUTUMN"}
+
+    # a later delta run: a new row clashes with one imported earlier; the rest still moves
+    db.commit()
+    _insert(src, "tblpromotions", [_promo(4, "AUTUMN"), _promo(5, "WINTER")])
+    again = run_whmcs(app, src)
+    assert again["ok"]
+    held = {(q.source_table, q.source_id): q.reason for q in db.scalars(select(QuarantinedRow))}
+    assert held[("tblpromotions", "4")].startswith("promotions.code 'AUTUMN' is already used "
+                                                   "by promotions id 3")
+    assert ("tblpromotions", "2") in held  # still refused, still explained
+    assert db.get(Promotion, 5) is not None and db.get(Promotion, 4) is None
+    assert db.get(Promotion, 3).code == "AUTUMN"  # the holder is updated-in-place, not refused
