@@ -239,8 +239,19 @@ class _Run:
         self.commit()
 
     def _refuse_duplicates(self, batch: _Batch) -> None:
-        """Quarantine the source rows whose values a core unique constraint would refuse."""
-        bad = self.unique.conflicts(batch.per_row)
+        """Quarantine the source rows the core would refuse once ids are allocated: a required
+        ``resolve`` column that found nothing, or a value a unique constraint refuses."""
+        bad: dict[int, str] = {}
+        for index, emits in enumerate(batch.per_row):
+            for emit in emits:
+                reason = self.schema.unresolved(emit) if emit.resolve else None
+                if reason is not None:
+                    bad[index] = reason
+                    break
+        clean = [g for i, g in enumerate(batch.per_row) if i not in bad]
+        index_of = [i for i in range(len(batch.per_row)) if i not in bad]
+        for local, reason in self.unique.conflicts(clean).items():
+            bad[index_of[local]] = reason
         if not bad:
             return
         dropped: set[int] = set()
@@ -272,7 +283,7 @@ class _Run:
             return
         emits = [Emit(entity.target, out)] if isinstance(out, dict) else out
         for emit in emits:
-            problem = self.schema.problem(emit.table, emit.row)
+            problem = self.schema.problem(emit.table, emit.row, emit.resolve)
             if problem is not None:
                 batch.quarantined.append((row, problem))
                 return

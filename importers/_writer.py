@@ -6,7 +6,7 @@ would refuse (too long, NULL where required) into a quarantine reason instead of
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,21 +56,37 @@ class SchemaCheck:
             self._cache[name] = (lengths, not_null, required, set(table.columns.keys()))
         return self._cache[name]
 
-    def problem(self, name: str, row: Row) -> str | None:
-        """Why the core would refuse ``row`` for table ``name``, or None when it fits."""
+    def problem(self, name: str, row: Row, resolved: Iterable[str] = ()) -> str | None:
+        """Why the core would refuse ``row`` for table ``name``, or None when it fits.
+
+        ``resolved`` columns are filled later by :meth:`BatchWriter.allocate` (an emit's
+        ``resolve``): they count as present here and are checked by :meth:`unresolved`."""
         lengths, not_null, required, known = self._limits(name)
-        unknown = set(row) - known
+        later = set(resolved)
+        unknown = (set(row) | later) - known
         if unknown:
             # a programming error in a mapper, not bad data: fail loudly
             raise KeyError(f"{name}: mapper produced unknown columns {sorted(unknown)}")
-        for column in required - set(row):
+        for column in required - set(row) - later:
             return f"{name}.{column} is required but missing"
         for column, value in row.items():
+            if column in later:
+                continue
             if value is None and column in not_null and column != "id":
                 return f"{name}.{column} may not be empty (NULL)"
             limit = lengths.get(column)
             if limit is not None and isinstance(value, str) and len(value) > limit:
                 return f"{name}.{column} is {len(value)} characters, the core allows {limit}"
+        return None
+
+
+    def unresolved(self, emit: Emit) -> str | None:
+        """After allocation: why a required ``resolve`` column of ``emit`` is still empty."""
+        not_null = self._limits(emit.table)[1]
+        for column, ref in emit.resolve.items():
+            if emit.row.get(column) is None and column in not_null:
+                return (f"{emit.table}.{column}: {ref[0]} {ref[1]} was not imported "
+                        "(quarantined or missing in the source)")
         return None
 
 
