@@ -34,6 +34,9 @@ def core_table(name: str) -> Table:
         raise KeyError(f"no core table {name!r}") from None
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class SchemaCheck:
     """Per-table column limits, computed once: max text length, NOT NULL without default."""
 
@@ -62,23 +65,27 @@ class SchemaCheck:
         ``resolved`` columns are filled later by :meth:`BatchWriter.allocate` (an emit's
         ``resolve``): they count as present here and are checked by :meth:`unresolved`."""
         lengths, not_null, required, known = self._limits(name)
-        later = set(resolved)
-        unknown = (set(row) | later) - known
-        if unknown:
-            # a programming error in a mapper, not bad data: fail loudly
+        later = set(resolved) if resolved else _NONE
+        keys = row.keys()
+        # this runs once per emitted row: the set operations on key views run in C, the
+        # per-column loops only over the few columns that can fail
+        if not keys <= known or not later <= known:
+            unknown = (set(keys) | later) - known
             raise KeyError(f"{name}: mapper produced unknown columns {sorted(unknown)}")
-        for column in required - set(row) - later:
-            return f"{name}.{column} is required but missing"
+        if not required <= keys:
+            for column in sorted(required - keys - later):
+                return f"{name}.{column} is required but missing"
+        if None in row.values():
+            for column, value in row.items():  # in row order: the reason is stable
+                if value is None and column in not_null and column != "id" \
+                        and column not in later:
+                    return f"{name}.{column} may not be empty (NULL)"
         for column, value in row.items():
-            if column in later:
-                continue
-            if value is None and column in not_null and column != "id":
-                return f"{name}.{column} may not be empty (NULL)"
             limit = lengths.get(column)
-            if limit is not None and isinstance(value, str) and len(value) > limit:
+            if limit is not None and isinstance(value, str) and len(value) > limit \
+                    and column not in later:
                 return f"{name}.{column} is {len(value)} characters, the core allows {limit}"
         return None
-
 
     def unresolved(self, emit: Emit) -> str | None:
         """After allocation: why a required ``resolve`` column of ``emit`` is still empty."""
