@@ -93,3 +93,35 @@ def test_values_a_unique_constraint_refuses_are_quarantined(app: Any, db: Any,
     assert ("tblpromotions", "2") in held  # still refused, still explained
     assert db.get(Promotion, 5) is not None and db.get(Promotion, 4) is None
     assert db.get(Promotion, 3).code == "AUTUMN"  # the holder is updated-in-place, not refused
+
+
+def test_on_mariadb_links_and_collation_duplicates(mysql_db: Any, mysql_url: str,
+                                                   source_db: Any) -> None:
+    """MariaDB enforces the foreign keys of the link tables and compares text the way its
+    collation does ("SPRING" = "spring "): both are checked before the INSERT."""
+    from bridge.db import make_engine
+    from bridge.security import SecretBox
+    from importers._pipeline import RunOptions, run_import
+    from importers.whmcs.importer import Importer
+    from tests.importers.whmcs_data import CC_HASH, TIMEZONE
+
+    src = source_db("whmcs-8.4.sql")
+    generate(src)
+    _links(src)
+    _insert(src, "tblpromotions", [_promo(1, "SPRING"), _promo(2, "spring "),
+                                   _promo(3, "AUTUMN")])
+    engine = make_engine(mysql_url)
+    try:
+        report = run_import(Importer(key=CC_HASH, timezone=TIMEZONE), src.url, engine,
+                            SecretBox("maria-install-key"), RunOptions())
+    finally:
+        engine.dispose()
+    assert report["ok"], [e for e in report["entities"] if not e["reconciled"]]
+    mysql_db.rollback()  # a fresh snapshot after the import's commits
+    assert set(mysql_db.execute(select(addon_products.c.addon_id,
+                                       addon_products.c.product_id))) == {(1, 1), (1, 2), (3, 2)}
+    held = {(q.source_table, q.source_id): q.reason
+            for q in mysql_db.scalars(select(QuarantinedRow))}
+    assert held[("tblpromotions", "2")].startswith(
+        "promotions.code 'spring ' is already used by promotions id 1")
+    assert set(mysql_db.scalars(select(Promotion.code))) == {"SPRING", "AUTUMN"}
