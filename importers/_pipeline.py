@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bridge.db import utcnow
 from bridge.security import SecretBox, SecretError
+from importers._unique import UniqueCheck
 from importers._values import MappingError, jsonable
 from importers._writer import BatchWriter, SchemaCheck, WriteCounts, core_table
 from importers.base import (
@@ -46,6 +47,7 @@ class _Batch:
     quarantined: list[tuple[Row, str]] = field(default_factory=list)
     emits: list[Emit] = field(default_factory=list)
     per_row: list[list[Emit]] = field(default_factory=list)
+    sources: list[Row] = field(default_factory=list)  # the source row of each per_row entry
 
 
 def open_source(url: str) -> Engine:
@@ -115,6 +117,7 @@ class _Run:
         self.batch_size = opts.batch_size or importer.batch_size
         self.writer = BatchWriter(conn, importer.source, decrypt=opts_decrypt(ctx))
         self.schema = SchemaCheck()
+        self.unique = UniqueCheck(conn)
         self.runs = core_table("import_runs")
         self.checkpoints = core_table("import_checkpoints")
         self.quarantine = core_table("quarantine")
@@ -195,8 +198,9 @@ class _Run:
         with self.source.connect() as stream:
             result = stream.execution_options(yield_per=self.batch_size).execute(
                 text(entity.select_sql()), {"after": after})
-            for part in result.mappings().partitions(self.batch_size):
-                rows = [dict(r) for r in part]
+            keys = list(result.keys())
+            for part in result.partitions(self.batch_size):
+                rows = [dict(zip(keys, r, strict=True)) for r in part]
                 self._batch(run_id, entity, rows)
                 done += len(rows)
                 self._tick(entity.name, done, total)
@@ -218,10 +222,12 @@ class _Run:
                 continue
             self._map(entity, row, batch)
         self.writer.allocate(batch.emits)
+        self._refuse_duplicates(batch)
         status = self.writer.write(batch.emits)
         counts = WriteCounts()
         for emits in batch.per_row:
-            seen = {status[id(e.row)] for e in emits}
+            # a skipped link (its product is gone) leaves the row's own verdict to the rest
+            seen = {status[id(e.row)] for e in emits} - {"skipped"}
             if seen == {"inserted"}:
                 counts.inserted += 1
             elif seen <= {"unchanged"}:
@@ -232,6 +238,31 @@ class _Run:
             self._store_quarantine(entity, rows, batch.quarantined)
         self._advance(run_id, entity, rows, counts, len(batch.quarantined))
         self.commit()
+
+    def _refuse_duplicates(self, batch: _Batch) -> None:
+        """Quarantine the source rows the core would refuse once ids are allocated: a required
+        ``resolve`` column that found nothing, or a value a unique constraint refuses."""
+        bad: dict[int, str] = {}
+        for index, emits in enumerate(batch.per_row):
+            for emit in emits:
+                reason = self.schema.unresolved(emit) if emit.resolve else None
+                if reason is not None:
+                    bad[index] = reason
+                    break
+        clean = [g for i, g in enumerate(batch.per_row) if i not in bad]
+        index_of = [i for i in range(len(batch.per_row)) if i not in bad]
+        for local, reason in self.unique.conflicts(clean).items():
+            bad[index_of[local]] = reason
+        if not bad:
+            return
+        dropped: set[int] = set()
+        for index in sorted(bad):
+            batch.quarantined.append((batch.sources[index], bad[index]))
+            dropped.update(id(e) for e in batch.per_row[index])
+        keep = [i for i in range(len(batch.per_row)) if i not in bad]
+        batch.per_row = [batch.per_row[i] for i in keep]
+        batch.sources = [batch.sources[i] for i in keep]
+        batch.emits = [e for e in batch.emits if id(e) not in dropped]
 
     def _may_hold(self, entity: Entity) -> bool:
         """Whether the quarantine has entries of this table (else nothing can leave it)."""
@@ -253,24 +284,28 @@ class _Run:
             return
         emits = [Emit(entity.target, out)] if isinstance(out, dict) else out
         for emit in emits:
-            problem = self.schema.problem(emit.table, emit.row)
+            problem = self.schema.problem(emit.table, emit.row, emit.resolve)
             if problem is not None:
                 batch.quarantined.append((row, problem))
                 return
         batch.emits.extend(emits)
         batch.per_row.append(emits)
+        batch.sources.append(row)
 
     def _check_refs(self, entity: Entity, rows: list[Row], batch: _Batch) -> None:
         quarantined: set[int] = set()
         for ref in entity.refs:
-            applies = [r for r in rows
-                       if (ref.when is None or ref.when(r)) and _ref_id(r, ref.column)]
-            wanted = sorted({_ref_id(r, ref.column) for r in applies})
-            known = self._existing(ref.table, wanted)
+            applies = []
+            for r in rows:
+                if ref.when is None or ref.when(r):
+                    ref_id = _ref_id(r, ref.column)
+                    if ref_id:
+                        applies.append((r, ref_id))
+            known = self._existing(ref.table, sorted({ref_id for _, ref_id in applies}))
             if ref.table == entity.target:  # self-references to rows of this very batch
                 known |= {_ref_id(r, entity.id_column) for r in rows}
-            for row in applies:
-                if _ref_id(row, ref.column) in known or id(row) in quarantined:
+            for row, ref_id in applies:
+                if ref_id in known or id(row) in quarantined:
                     continue
                 if ref.missing == "null":
                     row[ref.column] = None
@@ -280,8 +315,15 @@ class _Run:
                     (row, f"orphan: {ref.column}={row[ref.column]} has no {ref.table} row"))
 
     def _existing(self, table_name: str, ids: list[int]) -> set[int]:
+        """Which of the sorted ``ids`` exist in core table ``table_name``."""
         table = core_table(table_name)
         found: set[int] = set()
+        if ids and ids[-1] - ids[0] < 4 * len(ids):
+            # dense ids (a batch's invoices, clients...): one range scan instead of IN lists
+            # with hundreds of parameters to compile and bind
+            rows = self.conn.scalars(select(table.c.id).where(table.c.id.between(ids[0], ids[-1])))
+            wanted = set(ids)
+            return {i for i in rows if i in wanted}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             found.update(self.conn.scalars(select(table.c.id).where(table.c.id.in_(chunk))))

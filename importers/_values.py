@@ -87,7 +87,8 @@ def to_money(value: Any, *, field: str = "amount") -> Decimal:
     """An exact Decimal from DECIMAL, DOUBLE (via its shortest ``str``), int or VARCHAR.
 
     None and "" are zero (empty money columns are common in old installs); anything else that
-    is not a finite number raises :class:`MappingError` naming ``field``.
+    is not a finite plain decimal number (a decimal comma or thousands separator included)
+    raises :class:`MappingError` naming ``field``.
     """
     if value is None:
         return Decimal(0)
@@ -101,6 +102,9 @@ def to_money(value: Any, *, field: str = "amount") -> Decimal:
         text = text.strip()
         if text == "":
             return Decimal(0)
+        if "," in text:
+            # "12,50" is 12.50 in half the world and "1,250" 1250 in the other: never guess
+            raise MappingError(f"{field}: not a plain decimal number: {value!r}")
         try:
             result = Decimal(text)
         except InvalidOperation as exc:

@@ -6,7 +6,7 @@ would refuse (too long, NULL where required) into a quarantine reason instead of
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,9 @@ def core_table(name: str) -> Table:
         raise KeyError(f"no core table {name!r}") from None
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class SchemaCheck:
     """Per-table column limits, computed once: max text length, NOT NULL without default."""
 
@@ -56,21 +59,41 @@ class SchemaCheck:
             self._cache[name] = (lengths, not_null, required, set(table.columns.keys()))
         return self._cache[name]
 
-    def problem(self, name: str, row: Row) -> str | None:
-        """Why the core would refuse ``row`` for table ``name``, or None when it fits."""
+    def problem(self, name: str, row: Row, resolved: Iterable[str] = ()) -> str | None:
+        """Why the core would refuse ``row`` for table ``name``, or None when it fits.
+
+        ``resolved`` columns are filled later by :meth:`BatchWriter.allocate` (an emit's
+        ``resolve``): they count as present here and are checked by :meth:`unresolved`."""
         lengths, not_null, required, known = self._limits(name)
-        unknown = set(row) - known
-        if unknown:
-            # a programming error in a mapper, not bad data: fail loudly
+        later = set(resolved) if resolved else _NONE
+        keys = row.keys()
+        # this runs once per emitted row: the set operations on key views run in C, the
+        # per-column loops only over the few columns that can fail
+        if not keys <= known or not later <= known:
+            unknown = (set(keys) | later) - known
             raise KeyError(f"{name}: mapper produced unknown columns {sorted(unknown)}")
-        for column in required - set(row):
-            return f"{name}.{column} is required but missing"
+        if not required <= keys:
+            for column in sorted(required - keys - later):
+                return f"{name}.{column} is required but missing"
+        if None in row.values():
+            for column, value in row.items():  # in row order: the reason is stable
+                if value is None and column in not_null and column != "id" \
+                        and column not in later:
+                    return f"{name}.{column} may not be empty (NULL)"
         for column, value in row.items():
-            if value is None and column in not_null and column != "id":
-                return f"{name}.{column} may not be empty (NULL)"
             limit = lengths.get(column)
-            if limit is not None and isinstance(value, str) and len(value) > limit:
+            if limit is not None and isinstance(value, str) and len(value) > limit \
+                    and column not in later:
                 return f"{name}.{column} is {len(value)} characters, the core allows {limit}"
+        return None
+
+    def unresolved(self, emit: Emit) -> str | None:
+        """After allocation: why a required ``resolve`` column of ``emit`` is still empty."""
+        not_null = self._limits(emit.table)[1]
+        for column, ref in emit.resolve.items():
+            if emit.row.get(column) is None and column in not_null:
+                return (f"{emit.table}.{column}: {ref[0]} {ref[1]} was not imported "
+                        "(quarantined or missing in the source)")
         return None
 
 
@@ -148,8 +171,54 @@ class BatchWriter:
         for emit in emits:
             grouped.setdefault(emit.table, []).append(emit.row)
         for name, rows in grouped.items():
-            self._write_table(core_table(name), rows, status)
+            table = core_table(name)
+            if "id" in table.c:
+                self._write_table(table, rows, status)
+            else:
+                self._write_links(table, rows, status)
         return status
+
+    def _write_links(self, table: Table, rows: list[Row], status: dict[int, str]) -> None:
+        """A link table keyed by its primary-key columns (no ``id``): INSERT the pairs not yet
+        there, count the others unchanged (a link has nothing else to update).  A pair whose
+        referenced row does not exist (a stale id in the source's list, or a quarantined
+        parent) is marked ``"skipped"`` rather than failing the batch on the foreign key."""
+        keys = [c.name for c in table.primary_key.columns]
+        missing = self._dangling(table, rows)
+        existing: set[tuple[Any, ...]] = set()
+        first = table.c[keys[0]]
+        firsts = sorted({row[keys[0]] for row in rows})
+        for start in range(0, len(firsts), 500):
+            chunk = firsts[start : start + 500]
+            stmt = select(*(table.c[k] for k in keys)).where(first.in_(chunk))
+            existing.update(tuple(found) for found in self.conn.execute(stmt))
+        fresh: list[Row] = []
+        for row in rows:
+            pair = tuple(row[k] for k in keys)
+            if id(row) in missing:
+                status[id(row)] = "skipped"
+            elif pair in existing:
+                status[id(row)] = "unchanged"
+            else:
+                existing.add(pair)  # the same pair twice in one batch is inserted once
+                fresh.append(row)
+                status[id(row)] = "inserted"
+        if fresh:
+            self.conn.execute(table.insert(), fresh)
+
+    def _dangling(self, table: Table, rows: list[Row]) -> set[int]:
+        """``id(row)`` of rows whose foreign keys point at no existing core row."""
+        bad: set[int] = set()
+        for fk in table.foreign_keys:
+            column, target = fk.parent.name, fk.column
+            wanted = sorted({row[column] for row in rows if row.get(column) is not None})
+            known: set[Any] = set()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                known.update(self.conn.scalars(select(target).where(target.in_(chunk))))
+            bad.update(id(row) for row in rows
+                       if row.get(column) is not None and row[column] not in known)
+        return bad
 
     def _write_table(self, table: Table, rows: list[Row], status: dict[int, str]) -> None:
         columns = sorted({c for row in rows for c in row})
@@ -187,7 +256,12 @@ class BatchWriter:
 
 
     def _same(self, column: str, stored: Any, mapped: Any) -> bool:
-        if column.endswith("_enc") and self.decrypt is not None and stored and mapped:
+        # sealed values also live in plain text columns (settings.value, custom field values,
+        # password options): a "v1:" token on both sides is compared decrypted as well
+        sealed = column.endswith("_enc") or (
+            isinstance(stored, str) and isinstance(mapped, str)
+            and stored.startswith("v1:") and mapped.startswith("v1:"))
+        if sealed and self.decrypt is not None and stored and mapped:
             try:
                 return self.decrypt(stored) == self.decrypt(mapped)
             except ValueError:  # undecryptable stored value (other key): rewrite it

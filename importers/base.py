@@ -36,7 +36,11 @@ source columns (values as the driver returns them), ``ctx`` is a :class:`MapCont
   cannot be kept (``Emit(table, row, key=(source_table, source_key))`` without ``"id"``: the
   pipeline allocates an id and records it in the persistent id map ``id_map``, so a re-run
   updates the same row; ``resolve={"message_id": ("tblticketreplies", "9")}`` fills a column
-  with the id allocated for another key, in the same batch or an earlier one);
+  with the id allocated for another key, in the same batch or an earlier one; a required
+  column filled that way that finds nothing quarantines the row, so no placeholder is needed).
+  Allocated ids start above the table's current ``MAX(id)``: never mix kept source ids and
+  allocated ids in one core table (a source row quarantined now, or arriving in a later delta
+  run, could find its id taken); give such rows their own range (e.g. ``1_000_000_000 + id``);
 - or :class:`Quarantine` ``(reason)`` when the row cannot be mapped.  Raising
   :class:`MappingError` (or ``bridge.security.SecretError``) from the mapper does the same.
 

@@ -112,7 +112,7 @@ class Importer(SourceImporter):
     def _options(self) -> list[Entity]:
         return [
             Entity("option_groups", "package_option_groups", "config_option_groups",
-                   m.map_option_group),
+                   m.map_option_group, columns=r.OPTION_GROUP_COLUMNS),
             Entity("options", "package_options", "config_options", m.map_option,
                    columns=r.OPTION_COLUMNS,
                    refs=[Ref("first_group_id", "config_option_groups")]),

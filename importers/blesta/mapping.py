@@ -402,11 +402,17 @@ OPTION_TYPES = {"checkbox": "yesno", "radio": "radio", "select": "select",
 OPTION_PRICE_OFFSET = 1_000_000_000
 
 
-def map_option_group(row: Row, ctx: MapContext) -> Row:
-    """``package_option_groups`` -> config_option_groups (the package links are not written:
-    see docs/importers/blesta.md)."""
-    return {"id": int(row["id"]), "name": ctx.text(row.get("name")) or f"Options {row['id']}",
-            "description": ctx.text(row.get("description"))}
+def map_option_group(row: Row, ctx: MapContext) -> list[Emit]:
+    """``package_option_groups`` -> config_option_groups, and its ``package_option`` rows
+    (``package_ids``) -> config_group_products (a missing package is skipped by the writer)."""
+    group_id = int(row["id"])
+    group = {"id": group_id, "name": ctx.text(row.get("name")) or f"Options {group_id}",
+             "description": ctx.text(row.get("description"))}
+    packages = [ctx.int(p, "package_ids")
+                for p in ctx.text(row.get("package_ids")).split(",") if p.strip()]
+    return [Emit("config_option_groups", group),
+            *(Emit("config_group_products", {"group_id": group_id, "product_id": p})
+              for p in packages)]
 
 
 def map_option(row: Row, ctx: MapContext) -> Row:

@@ -152,6 +152,9 @@ CREDIT_SQL = ("SELECT UPPER(t.currency), SUM(t.amount - COALESCE((SELECT SUM(a.a
               "transaction_applied a WHERE a.transaction_id = t.id), 0) "
               "GROUP BY UPPER(t.currency)")
 
+# the packages a group is offered with (package_option has no id of its own)
+OPTION_GROUP_COLUMNS = ("t.*, (SELECT GROUP_CONCAT(po.package_id ORDER BY po.package_id) "
+                        "FROM package_option po WHERE po.option_group_id = t.id) AS package_ids")
 OPTION_COLUMNS = ("t.*, (SELECT g.option_group_id FROM package_option_group g WHERE "
                   "g.option_id = t.id ORDER BY g.option_group_id LIMIT 1) AS first_group_id, "
                   "(SELECT g.`order` FROM package_option_group g WHERE g.option_id = t.id "

@@ -244,16 +244,18 @@ def map_product(row: Row, ctx: MapContext) -> list[Emit]:
 
 
 def map_addon(row: Row, ctx: MapContext) -> list[Emit]:
-    """An addon ``product`` (``is_addon=1``) -> addons and prices."""
+    """An addon ``product`` (``is_addon=1``) -> addons, prices and addon_products links."""
     addon_id = int(row["id"])
     addon = {"id": addon_id, "name": ctx.text(row.get("title")) or f"Addon {addon_id}",
              "description": ctx.text(row.get("description")),
              "hidden": ctx.flag(row.get("hidden")) or not ctx.flag(row.get("active")),
              "retired": ctx.text(row.get("status")) == "disabled",
              "auto_activate": ctx.text(row.get("setup")) != "manual"}
-    # The parents that offer the addon (their product.addons JSON) are not linked yet: the
-    # pipeline cannot write id-less link tables (addon_products); see docs/importers.
-    return [Emit("addons", addon), *_prices("addon", addon_id, row, ctx)]
+    # the parents that offer the addon list it in their product.addons JSON (read in prepare);
+    # a parent that was quarantined or deleted is skipped by the writer
+    links = [Emit("addon_products", {"addon_id": addon_id, "product_id": parent})
+             for parent in dict.fromkeys(ctx.lookups.get("addon_parents", {}).get(addon_id, []))]
+    return [Emit("addons", addon), *_prices("addon", addon_id, row, ctx), *links]
 
 
 def map_promo(row: Row, ctx: MapContext) -> Row:

@@ -278,8 +278,26 @@ def map_config_value(row: Row, ctx: MapContext) -> Output:
             "sort_order": ctx.int(row["sortorder"])}
 
 
+def map_config_link(row: Row, ctx: MapContext) -> Output:
+    """tblproductconfiglinks -> config_group_products (a group offered with a product)."""
+    return {"group_id": ctx.int(row["gid"], "gid"),
+            "product_id": ctx.int(row["pid"], "pid")}
+
+
 def map_addon(row: Row, ctx: MapContext) -> Output:
-    """tbladdons -> addons (the product list ``packages`` is not linked yet)."""
+    """tbladdons -> addons, and its comma list ``packages`` -> addon_products links (a listed
+    product that no longer exists is skipped by the writer, as WHMCS itself ignores it)."""
+    products = []
+    for part in ctx.text(row["packages"]).split(","):
+        if part.strip():
+            products.append(ctx.int(part.strip(), "packages"))
+    addon = _addon(row, ctx)
+    links = [Emit("addon_products", {"addon_id": addon["id"], "product_id": pid})
+             for pid in dict.fromkeys(products)]
+    return [Emit("addons", addon), *links]
+
+
+def _addon(row: Row, ctx: MapContext) -> Row:
     return {"id": row["id"], "name": ctx.text(row["name"], unescape=True),
             "description": ctx.text(row["description"]), "taxable": ctx.flag(row["tax"]),
             "show_on_order": ctx.flag(row["showorder"]), "hidden": ctx.flag(row["hidden"]),

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select, text
 
-from bridge.models import ClientGroup, ImportRun, QuarantinedRow
+from bridge.models import ClientGroup, CustomField, CustomFieldValue, ImportRun, QuarantinedRow
 from importers._pipeline import RunOptions
 from importers.base import (
+    Emit,
     Entity,
     MapContext,
     MoneyCheck,
@@ -130,3 +131,38 @@ def test_unknown_version_is_refused_before_writing(app: Any, db: Any, toy_source
 def test_unknown_entity_in_only_is_an_error(app: Any, toy_source: Any) -> None:
     with pytest.raises(ValueError, match="unknown entities \\['nope'\\]; toy has: groups"):
         run(app, toy_source, only=["nope"])
+
+
+def map_group_field(row: Row, ctx: MapContext) -> list[Emit]:
+    """A group with a discount gets a custom field (allocated id) and a value pointing at it
+    through ``resolve``; a group without one emits only the value, whose field is never found."""
+    emits = []
+    if ctx.money(row["discountpercent"]):
+        emits.append(Emit("custom_fields", {"owner_type": "client", "name": f"g{row['id']}"},
+                          key=("toy-field", str(row["id"]))))
+    emits.append(Emit("custom_field_values", {"entity_id": row["id"], "value": "x"},
+                      key=("toy-value", str(row["id"])),
+                      resolve={"field_id": ("toy-field", str(row["id"]))}))
+    return emits
+
+
+class ResolveImporter(ToyImporter):
+    def entities(self) -> list[Entity]:
+        return [Entity("fields", "tblclientgroups", "custom_field_values", map_group_field)]
+
+
+def test_required_resolve_columns_are_checked_after_allocation(app: Any, db: Any,
+                                                               toy_source: Any) -> None:
+    state = app.extensions["bridge"]
+    report = run_import(ResolveImporter(), toy_source.url, state.db.engine, state.secrets,
+                        RunOptions())
+    line = report["entities"][0]
+    assert (line["inserted"], line["quarantined"]) == (4, 1), line
+    values = {v.entity_id: v.field_id for v in db.scalars(select(CustomFieldValue))}
+    names = {f.id: f.name for f in db.scalars(select(CustomField))}
+    assert {eid: names[fid] for eid, fid in values.items()} == {
+        1: "g1", 2: "g2", 3: "g3", 7: "g7"}
+    held = db.scalars(select(QuarantinedRow)).all()
+    assert [(q.source_id, q.reason) for q in held] == [
+        ("5", "custom_field_values.field_id: toy-field 5 was not imported "
+              "(quarantined or missing in the source)")]

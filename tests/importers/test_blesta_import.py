@@ -32,6 +32,7 @@ from bridge.models import (
     User,
     UserClient,
 )
+from bridge.models.catalog import config_group_products
 from bridge.services.access import add_api_credential
 from importers._pipeline import RunOptions
 from importers.base import UnsupportedSource, run_import
@@ -128,6 +129,9 @@ def test_values_and_secrets(app: Any, db: Any, blesta_source: Any) -> None:
     assert [m.body for m in ticket.messages] == ["Site is down 😱", "Restarted."]
     assert sorted(n.body for n in ticket.notes) == ["Disk full", "[log] Status changed"]
     assert db.scalar(select(TicketAttachment.message_id)) == 1
+    # package_option (package 1 offers option group 1) -> the id-less link table
+    assert set(db.execute(select(config_group_products.c.group_id,
+                                 config_group_products.c.product_id))) == {(1, 1)}
     choice = db.get(ServiceConfigOption, 1)
     assert (choice.service_id, choice.option_id, choice.value_id) == (1, 1, 2)
     ram = db.scalar(select(Price).where(Price.owner_type == "config_option_value"))

@@ -32,6 +32,7 @@ from bridge.models import (
     Tld,
     User,
 )
+from bridge.models.catalog import addon_products
 from bridge.services.access import add_api_credential
 from importers._pipeline import RunOptions
 from importers.base import UnsupportedSource, run_import
@@ -107,6 +108,9 @@ def test_values_survive(app: Any, db: Any, bb_source: Any) -> None:
     assert service.module_data["meta"] == {"cancel_at_period_end": "1"}
     assert secrets.decrypt(db.get(Server, 1).password_enc) == "srv-pass"
     assert db.get(ServiceAddon, 2).service_id == 1
+    # product 1's addons JSON lists addon product 3: the link table keyed by its two columns
+    assert set(db.execute(select(addon_products.c.addon_id, addon_products.c.product_id))) == {
+        (3, 1)}
     assert db.get(Domain, 3).name == "zoe.de"
     invoice = db.get(Invoice, 2)
     assert (invoice.subtotal, invoice.tax1, invoice.total) == (
