@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, Company, User, UserClient
@@ -25,23 +26,42 @@ PER_PAGE = 20  # Blesta.results_per_page
 STATUS_IN = {"active": ["active"], "inactive": ["inactive", "closed"], "fraud": ["fraud"]}
 
 
+@cache
+def _statements() -> dict[str, Any]:
+    """The statements of ``clients/get`` and :func:`client_rows`, built once with bound
+    parameters (``IN`` lists expand at execution): building and cache-keying them on every
+    call cost more than running them."""
+    return {
+        "get": select(Client).where(
+            in_company(Client.company_id, bindparam("company_id")),
+            Client.id == bindparam("client_id")),
+        "groups": select(ClientGroup).where(
+            ClientGroup.id.in_(bindparam("ids", expanding=True))),
+        "owners": select(UserClient.client_id, UserClient.user_id).where(
+            UserClient.client_id.in_(bindparam("ids", expanding=True)),
+            UserClient.is_owner.is_(True)),
+        "modes": select(User.id, User.two_factor).where(
+            User.id.in_(bindparam("ids", expanding=True))),
+    }
+
+
 def client_rows(call: MethodCall, clients: Sequence[Client], *,
                 settings: bool = False) -> list[dict[str, Any]]:
     """Clients as ``clients/get`` prints them, with groups, owners and their users loaded in
     three queries."""
+    statements = _statements()
     ids = [c.id for c in clients]
     group_ids = {c.group_id for c in clients if c.group_id is not None}
     groups = {g.id: g for g in call.session.scalars(
-        select(ClientGroup).where(ClientGroup.id.in_(group_ids)))} if group_ids else {}
+        statements["groups"], {"ids": list(group_ids)})} if group_ids else {}
     owners: dict[int, int] = {}
     if ids:
         owners = {cid: uid for cid, uid in call.session.execute(
-            select(UserClient.client_id, UserClient.user_id).where(
-                UserClient.client_id.in_(ids), UserClient.is_owner.is_(True)))}
+            statements["owners"], {"ids": ids})}
     modes: dict[int, str] = {}
     if owners:
         modes = {uid: mode for uid, mode in call.session.execute(
-            select(User.id, User.two_factor).where(User.id.in_(set(owners.values()))))}
+            statements["modes"], {"ids": list(set(owners.values()))})}
     out = []
     for client in clients:
         group = groups.get(client.group_id) if client.group_id is not None else None
@@ -83,7 +103,8 @@ def _scoped(call: MethodCall) -> Any:
 def get(call: MethodCall) -> Any:
     """One client, or false when it does not exist (in this company)."""
     client_id = integer(call.arg("client_id"), "client_id")
-    client = call.session.scalar(_scoped(call).where(Client.id == client_id))
+    client = call.session.scalar(_statements()["get"], {"company_id": call.company_id,
+                                                        "client_id": client_id})
     if client is None:
         return False
     return client_object(call, client, settings=as_bool(call.arg("get_settings", True), True))
