@@ -200,7 +200,7 @@ def create(call: MethodCall) -> Any:
     data = _create_data(call, call.vars(), errors)
     if errors:
         try:
-            validate(ClientSchema(), data)
+            validate(ClientSchema, data)
         except ValidationFailed as exc:
             errors = {**_wire_errors(exc), **errors}  # the wire's own texts win
         raise BlestaError(400, errors)
