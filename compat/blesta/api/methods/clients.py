@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, Company, User, UserClient
@@ -42,7 +42,19 @@ def _statements() -> dict[str, Any]:
             UserClient.is_owner.is_(True)),
         "modes": select(User.id, User.two_factor).where(
             User.id.in_(bindparam("ids", expanding=True))),
+        # getList without filters (the common page), without and with a status; the same
+        # statement object on every call also spares SQLAlchemy matching a new statement's
+        # columns to its cached compilation's
+        "page": _page(select(*ROW_COLUMNS)),
+        "page_status": _page(select(*ROW_COLUMNS).where(
+            Client.status.in_(bindparam("statuses", expanding=True)))),
     }
+
+
+def _page(query: Any) -> Any:
+    return (query.where(in_company(Client.company_id, bindparam("company_id")))
+            .order_by(Client.id).offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("limit", type_=Integer)))
 
 
 def client_rows(call: MethodCall, clients: Sequence[Any], *,
@@ -136,9 +148,17 @@ def _filtered(call: MethodCall, columns: tuple[Any, ...] = (Client,)) -> Any:
 def get_list(call: MethodCall) -> Any:
     """One page (20 rows) of clients in the caller's company."""
     page = page_of(call)
-    rows = call.session.connection().execute(
-        _filtered(call, ROW_COLUMNS).order_by(Client.id)
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    conn = call.session.connection()
+    status = call.arg("status")
+    if not call.vars("filters"):
+        params = {"company_id": call.company_id, "offset": (page - 1) * PER_PAGE,
+                  "limit": PER_PAGE}
+        if status:
+            params["statuses"] = STATUS_IN.get(str(status), [str(status)])
+        rows = conn.execute(_statements()["page_status" if status else "page"], params).all()
+    else:
+        rows = conn.execute(_filtered(call, ROW_COLUMNS).order_by(Client.id)
+                            .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return client_rows(call, rows)
 
 
