@@ -12,6 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 STORAGE = Decimal("0.0001")
+# quantize exponents for 0..8 places, built once: round_money runs for every amount an API
+# renders (tens per listed row) and building Decimal(1).scaleb(-places) each time was half
+# its cost
+_QUANTUM = tuple(Decimal(1).scaleb(-places) for places in range(9))
 
 
 def to_decimal(value: object) -> Decimal:
@@ -33,7 +37,8 @@ def to_decimal(value: object) -> Decimal:
 
 def round_money(amount: Decimal, places: int = 2) -> Decimal:
     """Round half-up to the currency's places (2 unless the currency says otherwise)."""
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    quantum = _QUANTUM[places] if 0 <= places < len(_QUANTUM) else Decimal(1).scaleb(-places)
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def line_total(unit_amount: Decimal, quantity: Decimal = Decimal(1), places: int = 2) -> Decimal:

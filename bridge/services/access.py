@@ -79,7 +79,7 @@ def add_user(
     The password is stored as an argon2id hash. Raises ValidationFailed for a malformed email
     or empty password, Conflict when a user with that email (any letter case) exists.
     """
-    values = validate(UserSchema(), {"email": email.strip(), "password": password,
+    values = validate(UserSchema, {"email": email.strip(), "password": password,
                                      "first_name": first_name, "last_name": last_name})
     if find_user_by_email(session, values["email"]) is not None:
         raise Conflict(f"a user with email {values['email']} already exists; link that user "
@@ -202,7 +202,7 @@ def add_admin(
     login sends. Raises Conflict for a taken username (any letter case), ValidationFailed for
     an unknown role or malformed input.
     """
-    values = validate(AdminSchema(), {"username": username.strip(), "password": password,
+    values = validate(AdminSchema, {"username": username.strip(), "password": password,
                                       "email": email, "first_name": first_name,
                                       "last_name": last_name, "role_id": role_id})
     name = values["username"]
@@ -264,7 +264,7 @@ def add_api_role(
 
     Raises Conflict when the role name exists.
     """
-    values = validate(ApiRoleSchema(), {"name": name.strip(), "description": description,
+    values = validate(ApiRoleSchema, {"name": name.strip(), "description": description,
                                         "allowed_actions": [a.strip() for a in allowed_actions]})
     if session.scalar(select(ApiRole).where(ApiRole.name == values["name"])) is not None:
         raise Conflict(f"API role {values['name']} already exists")

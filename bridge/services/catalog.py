@@ -64,7 +64,7 @@ def _products(session: Session, ids: Sequence[int], field: str = "product_ids") 
 
 def add_product_group(session: Session, data: Mapping[str, Any]) -> ProductGroup:
     """Create a product group (slug derived from the name when not given)."""
-    values = validate(ProductGroupSchema(), data)
+    values = validate(ProductGroupSchema, data)
     values.setdefault("slug", slugify(values["name"]))
     group = ProductGroup(**values)
     session.add(group)
@@ -80,7 +80,7 @@ def update_product_group(
 ) -> ProductGroup:
     """Change fields of a product group. NotFound when it does not exist."""
     group = get_or_404(session, ProductGroup, group_id, "ProductGroup")
-    values = validate(ProductGroupSchema(), data, partial=True)
+    values = validate(ProductGroupSchema, data, partial=True)
     changed = apply_fields(group, values)
     if changed:
         log_activity(session, "product_group.updated", f"Product group {group.name} updated",
@@ -102,7 +102,7 @@ def add_product(session: Session, data: Mapping[str, Any]) -> Product:
     server_group_id, stock_control/stock_quantity, auto_setup, ...) and optional ``prices``.
     Raises ValidationFailed for a missing group or server group and for bad prices.
     """
-    values = validate(ProductSchema(), data)
+    values = validate(ProductSchema, data)
     prices = values.pop("prices", {})
     _check_product_refs(session, values)
     values.setdefault("slug", slugify(values["name"]))
@@ -119,7 +119,7 @@ def add_product(session: Session, data: Mapping[str, Any]) -> Product:
 def update_product(session: Session, product_id: int, data: Mapping[str, Any]) -> Product:
     """Change fields of a product; ``prices`` given are upserted, others kept."""
     product = get_product(session, product_id)
-    values = validate(ProductSchema(), data, partial=True)
+    values = validate(ProductSchema, data, partial=True)
     prices = values.pop("prices", {})
     _check_product_refs(session, values)
     changed = apply_fields(product, values)
@@ -167,7 +167,7 @@ def reserve_stock(session: Session, product_id: int, quantity: int = 1) -> None:
 
 def add_addon(session: Session, data: Mapping[str, Any]) -> Addon:
     """Create a catalogue addon offered with ``product_ids``, priced by ``prices``."""
-    values = validate(AddonSchema(), data)
+    values = validate(AddonSchema, data)
     prices = values.pop("prices", {})
     products = _products(session, values.pop("product_ids", []))
     addon = Addon(**values, products=products)
@@ -182,7 +182,7 @@ def add_addon(session: Session, data: Mapping[str, Any]) -> Addon:
 
 def add_config_option_group(session: Session, data: Mapping[str, Any]) -> ConfigOptionGroup:
     """Create a configurable option group attached to ``product_ids``."""
-    values = validate(ConfigOptionGroupSchema(), data)
+    values = validate(ConfigOptionGroupSchema, data)
     products = _products(session, values.pop("product_ids", []))
     group = ConfigOptionGroup(**values, products=products)
     session.add(group)
@@ -201,7 +201,7 @@ def add_config_option(session: Session, group_id: int, data: Mapping[str, Any]) 
     below ``qty_min``. Raises NotFound for a missing group, ValidationFailed otherwise.
     """
     group = get_or_404(session, ConfigOptionGroup, group_id, "ConfigOptionGroup")
-    values = validate(ConfigOptionSchema(), data)
+    values = validate(ConfigOptionSchema, data)
     choices = values.pop("values", [])
     option_type = values.setdefault("option_type", "select")
     if option_type in _CHOICE_TYPES and not choices:

@@ -114,7 +114,7 @@ def add_client(session: Session, data: Mapping[str, Any]) -> Client:
     input, Conflict for an email another client uses (unless setting
     ``client.allow_duplicate_email`` is "1"). Emits client_added.
     """
-    values = validate(ClientSchema(), data)
+    values = validate(ClientSchema, data)
     password = values.pop("password", None)
     owner_user_id = values.pop("owner_user_id", None)
     if password is not None and owner_user_id is not None:
@@ -155,7 +155,7 @@ def update_client(session: Session, client_id: int, data: Mapping[str, Any]) -> 
     services, domains and invoices.
     """
     client = get_client(session, client_id)
-    values = validate(ClientUpdateSchema(), data, partial=True)
+    values = validate(ClientUpdateSchema, data, partial=True)
     _normalise(values)
     _check_refs(session, values)
     if "email" in values and values["email"].lower() != client.email.lower():
@@ -336,7 +336,7 @@ def _delete_profile(session: Session, client: Client) -> None:
 
 def add_client_group(session: Session, data: Mapping[str, Any]) -> ClientGroup:
     """Create a client group (discount percent 0-100, exemptions). Emits client_group_added."""
-    values = validate(ClientGroupSchema(), data)
+    values = validate(ClientGroupSchema, data)
     _check_refs(session, values)
     group = ClientGroup(**values)
     session.add(group)
@@ -350,7 +350,7 @@ def add_client_group(session: Session, data: Mapping[str, Any]) -> ClientGroup:
 def update_client_group(session: Session, group_id: int, data: Mapping[str, Any]) -> ClientGroup:
     """Change fields of a client group. NotFound when it does not exist."""
     group = get_or_404(session, ClientGroup, group_id, "ClientGroup")
-    values = validate(ClientGroupSchema(), data, partial=True)
+    values = validate(ClientGroupSchema, data, partial=True)
     _check_refs(session, values)
     changed = apply_fields(group, values)
     if changed:

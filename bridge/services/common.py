@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 
 from marshmallow import Schema
@@ -54,8 +55,20 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, dict[str, str]]:
     return out
 
 
-def validate(schema: Schema, data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Load ``data`` through ``schema``; raise ValidationFailed (field -> rule -> text)."""
+@cache
+def _schema_instance(schema_class: type[Schema]) -> Schema:
+    # marshmallow deep-copies every declared field when a schema is instantiated, which cost
+    # more than the load itself; the core's schemas keep no per-load state, so one instance
+    # per class serves every call
+    return schema_class()
+
+
+def validate(schema: Schema | type[Schema], data: Mapping[str, Any], *,
+             partial: bool = False) -> dict[str, Any]:
+    """Load ``data`` through ``schema`` (an instance, or a class: one shared instance of it
+    is used); raise ValidationFailed (field -> rule -> text)."""
+    if isinstance(schema, type):
+        schema = _schema_instance(schema)
     try:
         loaded = schema.load(dict(data), partial=partial)
     except MarshmallowError as exc:

@@ -65,7 +65,7 @@ def add_contact(session: Session, client_id: int, data: Mapping[str, Any]) -> Co
     password without an email included).
     """
     client = get_or_404(session, Client, client_id, "Client")
-    values = validate(ContactSchema(), data)
+    values = validate(ContactSchema, data)
     password = values.pop("password", None)
     _normalise(values)
     email = values.get("email", "")
@@ -87,7 +87,7 @@ def update_contact(session: Session, contact_id: int, data: Mapping[str, Any]) -
     """Change fields of a contact; a ``password`` gives it a login (or a new password via the
     linked user). Permissions changes follow to the user's client link."""
     contact = get_or_404(session, Contact, contact_id, "Contact")
-    values = validate(ContactSchema(), data, partial=True)
+    values = validate(ContactSchema, data, partial=True)
     password = values.pop("password", None)
     _normalise(values)
     if values.get("email"):

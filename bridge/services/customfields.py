@@ -57,7 +57,7 @@ def add_custom_field(session: Session, data: Mapping[str, Any]) -> CustomField:
     ``owner_id`` names the product, addon or support department (client fields have none).
     A dropdown needs ``options``; ``regex`` must compile. Raises ValidationFailed otherwise.
     """
-    values = validate(CustomFieldSchema(), data)
+    values = validate(CustomFieldSchema, data)
     owner_type, owner_id = values["owner_type"], values.get("owner_id")
     model = _OWNER_MODELS.get(owner_type)
     if model is None:

@@ -327,7 +327,7 @@ def update_domain(session: Session, domain_id: int, data: Mapping[str, Any]) -> 
     Emits ``domain_updated`` with the changed field names when anything changed. Raises
     ValidationFailed for bad input.
     """
-    values = validate(DomainUpdateSchema(), data)
+    values = validate(DomainUpdateSchema, data)
     domain = _domain(session, domain_id)
     if "contacts" in values:
         values["contacts"] = {**domain.contacts, **values["contacts"]}

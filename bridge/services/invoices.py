@@ -119,7 +119,7 @@ def create_invoice(
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise ValidationFailed.single(f"items.{index}", "invalid", "an item is a mapping")
-    loaded = validate(InvoiceItemsSchema(), {"items": [dict(item) for item in items]})["items"]
+    loaded = validate(InvoiceItemsSchema, {"items": [dict(item) for item in items]})["items"]
     if status not in EDITABLE_STATUSES:
         raise ValidationFailed.single(
             "status", "one_of", f"a new invoice is one of {', '.join(EDITABLE_STATUSES)}")
@@ -218,7 +218,7 @@ def add_invoice_item(session: Session, invoice_id: int, item: Mapping[str, Any])
     Raises NotFound, Conflict when the invoice can't be edited, ValidationFailed for bad input.
     """
     invoice = _editable(session, invoice_id)
-    values = validate(InvoiceItemSchema(), item)
+    values = validate(InvoiceItemSchema, item)
     _check_item(session, invoice.client_id, "item", values)
     row = _build_item(values, max((i.sort_order for i in invoice.items), default=-1) + 1)
     invoice.items.append(row)
@@ -231,7 +231,7 @@ def update_invoice_item(session: Session, item_id: int, data: Mapping[str, Any])
     """Change fields of one line (same rules as add_invoice_item) and recalculate."""
     item = get_or_404(session, InvoiceItem, item_id, "Invoice item")
     invoice = _editable(session, item.invoice_id)
-    values = validate(InvoiceItemSchema(), data, partial=True)
+    values = validate(InvoiceItemSchema, data, partial=True)
     _check_item(session, invoice.client_id, "item", values)
     start = values.get("period_start", item.period_start)
     end = values.get("period_end", item.period_end)
@@ -281,7 +281,7 @@ def update_invoice(session: Session, invoice_id: int, data: Mapping[str, Any]) -
     cancelled from cancel_invoice. Raises NotFound, ValidationFailed, Conflict.
     """
     invoice = lock_invoice(session, invoice_id)
-    values = validate(InvoiceUpdateSchema(), data)
+    values = validate(InvoiceUpdateSchema, data)
     status = values.pop("status", None)
     if values.get("due_date", invoice.due_date) < values.get("date", invoice.date):
         raise ValidationFailed.single("due_date", "invalid", "due date is before invoice date")

@@ -313,7 +313,7 @@ def update_service(session: Session, service_id: int, data: Mapping[str, Any]) -
     with the changed field names when anything changed. Raises ValidationFailed for bad input
     (unknown billing cycle, unknown server).
     """
-    values = validate(ServiceUpdateSchema(), data)
+    values = validate(ServiceUpdateSchema, data)
     service = _service(session, service_id)
     if "billing_cycle" in values:
         values["billing_cycle"] = _cycle_code(values["billing_cycle"])
@@ -410,7 +410,7 @@ def add_service_addon(session: Session, service_id: int,
     Raises ValidationFailed (no addon id nor name, unknown addon/order, bad cycle), Conflict
     when the service has ended.
     """
-    values = validate(ServiceAddonAddSchema(), data)
+    values = validate(ServiceAddonAddSchema, data)
     service = _service(session, service_id)
     if service.status not in LIVE:
         raise Conflict(f"service {service.id} is {service.status}; addons cannot be added")

@@ -61,7 +61,7 @@ def place_order(
     ValidationFailed for anything not on sale (unknown product, cycle not offered, TLD not sold,
     invalid promotion) and Conflict when stock runs out or the client is closed.
     """
-    values = validate(PlaceOrderSchema(), data)
+    values = validate(PlaceOrderSchema, data)
     client = get_or_404(session, Client, client_id, "Client")
     if client.status in ("closed", "fraud"):
         raise Conflict(f"client {client_id} is {client.status}; reopen the account before ordering")

@@ -73,7 +73,7 @@ def add_promotion(session: Session, data: Mapping[str, Any]) -> Promotion:
     over 100, an unknown currency, cycle or product, an end before the start, or new-signups
     and existing-clients restrictions together.
     """
-    values = validate(PromotionSchema(), data)
+    values = validate(PromotionSchema, data)
     values["code"] = values["code"].strip()
     if find_promotion(session, values["code"]) is not None:
         raise Conflict(f"promotion code {values['code']} already exists")

@@ -182,7 +182,7 @@ def create_quote(session: Session, data: Mapping[str, Any]) -> Quote:
     Raises ValidationFailed for bad input, NotFound for an unknown client or currency.
     Emits quote_created.
     """
-    values = validate(QuoteSchema(), data)
+    values = validate(QuoteSchema, data)
     for name in ("subject", "valid_until"):
         if name not in values:
             raise ValidationFailed.single(name, "required", f"a quote needs {name}")
@@ -215,7 +215,7 @@ def update_quote(session: Session, quote_id: int, data: Mapping[str, Any]) -> Qu
     was already invoiced would change. Emits quote_updated (and quote_stage_changed).
     """
     quote = get_quote(session, quote_id)
-    values = validate(QuoteSchema(), data)
+    values = validate(QuoteSchema, data)
     invoiced = quote.invoice_id is not None
     if invoiced and ({"items", "client_id", "currency"} & values.keys()):
         raise Conflict(f"quote {quote.id} was accepted into invoice {quote.invoice_id}; its "

@@ -144,7 +144,7 @@ def _record(session: Session, ticket: Ticket, action: str, event: str, text: str
 
 
 def _attachment_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    rows = validate(AttachmentListSchema(), {"attachments": list(items)})["attachments"]
+    rows = validate(AttachmentListSchema, {"attachments": list(items)})["attachments"]
     assert isinstance(rows, list)
     return rows
 
@@ -191,7 +191,7 @@ def open_ticket(session: Session, data: Mapping[str, Any]) -> Ticket:
     (unknown department/client/contact/admin, guest without name and email, service or domain
     of someone else), PermissionDenied for a guest in a clients-only department.
     """
-    values = validate(TicketOpenSchema(), data)
+    values = validate(TicketOpenSchema, data)
     department = _exists(session, TicketDepartment, values["department_id"], "department_id",
                          "department")
     admin_id = values["admin_id"]
@@ -330,7 +330,7 @@ def update_ticket(session: Session, ticket_id: int, data: Mapping[str, Any]) -> 
     Emits ``ticket_updated`` with the changed field names when anything changed. Raises
     ValidationFailed (unknown status/department/admin), Conflict when reopening a merged one.
     """
-    values = validate(TicketUpdateSchema(), data)
+    values = validate(TicketUpdateSchema, data)
     ticket = _ticket(session, ticket_id)
     if "department_id" in values:
         _exists(session, TicketDepartment, values["department_id"], "department_id",

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import selectinload
 
 from bridge.db import utcnow
@@ -26,6 +27,7 @@ from ..format import INVOICE_STATUS, money, stamp
 from ..registry import MethodCall, method
 from ..render import PhpArray
 from .billing_shared import (
+    PER_PAGE,
     company_clients,
     count_of,
     optional_int,
@@ -162,13 +164,35 @@ def filtered(call: MethodCall, client_id: Any, status: Any,
     return query
 
 
-def rows(call: MethodCall, query: Select[Any], *, lines: bool = False) -> list[dict[str, Any]]:
-    """Render invoices with their clients loaded in one query."""
+@cache
+def _statements() -> dict[str, Any]:
+    """Statements built once with bound parameters (``IN`` lists expand at execution):
+    building and cache-keying them per call cost more than running them, and reusing the
+    same object spares matching a new statement's columns to its cached compilation's."""
+    def page(query: Select[Any]) -> Select[Any]:
+        return (query.order_by(Invoice.id).offset(bindparam("offset", type_=Integer))
+                .limit(bindparam("limit", type_=Integer)))
+
+    base = (select(Invoice).join(Client, Client.id == Invoice.client_id)
+            .where(or_(Client.company_id == bindparam("company_id"),
+                       Client.company_id.is_(None)),
+                   Invoice.status.in_(bindparam("statuses", expanding=True))))
+    return {
+        "clients": select(Client).where(Client.id.in_(bindparam("ids", expanding=True))),
+        "page": page(base),
+        "page_client": page(base.where(Invoice.client_id == bindparam("client_id"))),
+    }
+
+
+def rows(call: MethodCall, query: Select[Any], *, lines: bool = False,
+         params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Render invoices with their clients loaded in one query (``params``: the values of
+    ``query``'s bound parameters)."""
     if lines:
         query = query.options(selectinload(Invoice.items))
-    invoices: Sequence[Invoice] = call.session.scalars(query).all()
-    ids = {invoice.client_id for invoice in invoices}
-    clients = {c.id: c for c in call.session.scalars(select(Client).where(Client.id.in_(ids)))}
+    invoices: Sequence[Invoice] = call.session.scalars(query, params).all()
+    ids = list({invoice.client_id for invoice in invoices})
+    clients = {c.id: c for c in call.session.scalars(_statements()["clients"], {"ids": ids})}
     return [invoice_object(invoice, clients.get(invoice.client_id), lines=lines)
             for invoice in invoices]
 
@@ -194,6 +218,19 @@ def get_line_items(call: MethodCall) -> Any:
               "proforma match nothing")
 def get_list(call: MethodCall) -> Any:
     """One page (20) of invoices, by default the open ones due first."""
+    word = str(call.arg("status") or "open")
+    if word in STATUS_FILTER and word not in ("past_due", "pending") \
+            and not call.vars("filters") and not call.arg("order_by"):
+        # the common page (a plain status, no filters, id order): statements built once
+        client = optional_int(call.arg("client_id"), "client_id")
+        page = page_of(call)
+        params: dict[str, Any] = {"company_id": call.company_id,
+                                  "statuses": list(STATUS_FILTER[word]),
+                                  "offset": (page - 1) * PER_PAGE, "limit": PER_PAGE}
+        if client is not None:
+            params["client_id"] = client
+        return rows(call, _statements()["page_client" if client is not None else "page"],
+                    params=params)
     query = filtered(call, call.arg("client_id"), call.arg("status"), call.vars("filters"))
     query = ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id)
     return rows(call, paged(query, page_of(call)))

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from bridge.db import utcnow
 from bridge.errors import ValidationFailed
@@ -210,29 +211,51 @@ def _invoice_list_row(row: Any) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=128)
+def _list_statements(by_client: bool, status: str, order: str, desc: bool) -> tuple[Any, Any]:
+    """The count and page statements of one GetInvoices shape (``status``: "", "overdue" or
+    "one"), built once with bound parameters (building and cache-keying them per call cost
+    more than running them)."""
+    conditions: list[Any] = []
+    if by_client:
+        conditions.append(Invoice.client_id == bindparam("client_id"))
+    if status == "overdue":
+        conditions += [Invoice.status == InvoiceStatus.UNPAID.value,
+                       Invoice.due_date < bindparam("today")]
+    elif status:
+        conditions.append(Invoice.status == bindparam("status"))
+    # count(*) over the table, not a subquery of every column (MariaDB materializes it)
+    count = select(func.count()).select_from(Invoice).where(*conditions)
+    column = ORDER_BY.get(order, Invoice.id)
+    page = (select(*LIST_COLUMNS).join(Client, Client.id == Invoice.client_id)
+            .outerjoin(Currency, Currency.code == Invoice.currency).where(*conditions)
+            .order_by(column.desc() if desc else column.asc(), Invoice.id)
+            .offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("limit", type_=Integer)))
+    return count, page
+
+
 @action("GetInvoices")
 def get_invoices(req: ApiRequest) -> dict[str, Any]:
     """Page through invoices by client and status (``Overdue`` = unpaid past its due date)."""
     start, num = req.page()
-    conditions: list[Any] = []
+    params: dict[str, Any] = {"offset": start, "limit": num}
     client_id = req.integer("userid")
     if client_id:
-        conditions.append(Invoice.client_id == client_id)
+        params["client_id"] = client_id
     status = req.text("status")
+    shape = ""
     if status.lower() == "overdue":
-        conditions += [Invoice.status == InvoiceStatus.UNPAID.value,
-                       Invoice.due_date < utcnow().date()]
+        shape, params["today"] = "overdue", utcnow().date()
     elif status:
-        conditions.append(Invoice.status == STATUS_IN.get(status.lower(), status.lower()))
-    # count(*) over the table, not a subquery of every column (MariaDB materializes it)
-    total = req.session.scalar(select(func.count()).select_from(Invoice)
-                               .where(*conditions)) or 0
-    order = ORDER_BY.get(req.text("orderby").lower(), Invoice.id)
-    direction = order.desc() if req.text("order").lower() == "desc" else order.asc()
-    page = (select(*LIST_COLUMNS).join(Client, Client.id == Invoice.client_id)
-            .outerjoin(Currency, Currency.code == Invoice.currency).where(*conditions)
-            .order_by(direction, Invoice.id).offset(start).limit(num))
-    rows = [_invoice_list_row(row) for row in req.session.execute(page)]
+        shape, params["status"] = "one", STATUS_IN.get(status.lower(), status.lower())
+    count, page = _list_statements(bool(client_id), shape, req.text("orderby").lower(),
+                                   req.text("order").lower() == "desc")
+    # plain rows on the session's connection: nothing to autoflush in a Get* call and no
+    # ORM result processing for rows that are only rendered
+    conn = req.session.connection()
+    total = conn.execute(count, params).scalar() or 0
+    rows = [_invoice_list_row(row) for row in conn.execute(page, params)]
     return listing(int(total), start, rows, "invoices", "invoice")
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 
 from bridge.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bridge.models import Client, ClientGroup, Contact, Currency, ModuleSetting, User, UserClient
@@ -188,40 +189,64 @@ LIST_COLUMNS = (Client.id, Client.first_name, Client.last_name, Client.company_n
 _FULL_NAME_CHARS = frozenset(" _%")
 
 
-@action("GetClients")
-def get_clients(req: ApiRequest) -> dict[str, Any]:
-    """Page through clients, optionally filtered by status and a prefix search."""
-    start, num = req.page()
+_ORDER = {"firstname": Client.first_name, "lastname": Client.last_name,
+          "companyname": Client.company_name, "email": Client.email,
+          "groupid": Client.group_id, "datecreated": Client.created_at,
+          "status": Client.status}
+
+
+@lru_cache(maxsize=128)
+def _list_statements(status: bool, search: bool, full_name: bool, order: str, desc: bool
+                     ) -> tuple[Any, Any]:
+    """The count and page statements of one GetClients shape, built once with bound
+    parameters (building and cache-keying them per call cost more than running them)."""
     conditions: list[Any] = []
-    status = req.text("status")
     if status:
-        conditions.append(Client.status == STATUS_IN.get(status.lower(), status.lower()))
-    search = req.text("search")
+        conditions.append(Client.status == bindparam("status"))
     if search:
-        like = f"{search}%"
+        like = bindparam("like")
         terms = [Client.email.like(like), Client.first_name.like(like),
                  Client.last_name.like(like), Client.company_name.like(like)]
         # "first last" LIKE 'x%' can only match beyond the first name when the search holds
         # a space or a wildcard; otherwise it equals first_name LIKE 'x%', and leaving it out
         # lets every term use its index
-        if _FULL_NAME_CHARS.intersection(search):
+        if full_name:
             terms.append((Client.first_name + " " + Client.last_name).like(like))
         conditions.append(or_(*terms))
     # count(*) over the table (not a subquery of every column, which MariaDB materializes;
     # not count(id), which SQLite cannot answer from the index b-tree's count)
-    total = req.session.scalar(select(func.count()).select_from(Client).where(*conditions)) or 0
-    order = {"firstname": Client.first_name, "lastname": Client.last_name,
-             "companyname": Client.company_name, "email": Client.email,
-             "groupid": Client.group_id, "datecreated": Client.created_at,
-             "status": Client.status}.get(req.text("orderby").lower(), Client.id)
-    direction = order.desc() if req.text("sorting").upper() == "DESC" else order.asc()
-    rows = req.session.execute(select(*LIST_COLUMNS).where(*conditions)
-                               .order_by(direction, Client.id).offset(start).limit(num))
+    count = select(func.count()).select_from(Client).where(*conditions)
+    column = _ORDER.get(order, Client.id)
+    page = (select(*LIST_COLUMNS).where(*conditions)
+            .order_by(column.desc() if desc else column.asc(), Client.id)
+            .offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("limit", type_=Integer)))
+    return count, page
+
+
+@action("GetClients")
+def get_clients(req: ApiRequest) -> dict[str, Any]:
+    """Page through clients, optionally filtered by status and a prefix search."""
+    start, num = req.page()
+    params: dict[str, Any] = {"offset": start, "limit": num}
+    status = req.text("status")
+    if status:
+        params["status"] = STATUS_IN.get(status.lower(), status.lower())
+    search = req.text("search")
+    if search:
+        params["like"] = f"{search}%"
+    count, page = _list_statements(
+        bool(status), bool(search), bool(_FULL_NAME_CHARS.intersection(search)),
+        req.text("orderby").lower(), req.text("sorting").upper() == "DESC")
+    # plain rows on the session's connection: a read of rows that are only rendered needs
+    # no ORM result processing (and nothing is pending to autoflush in a Get* call)
+    conn = req.session.connection()
+    total = conn.execute(count, params).scalar() or 0
     clients = [{"id": c.id, "firstname": c.first_name, "lastname": c.last_name,
                 "companyname": c.company_name, "email": c.email,
                 "datecreated": ymd(c.created_at.date() if c.created_at else None),
                 "groupid": c.group_id or 0, "status": CLIENT_STATUS.get(c.status, c.status)}
-               for c in rows]
+               for c in conn.execute(page, params)]
     return listing(int(total), start, clients, "clients", "client")
 
 

@@ -4,9 +4,10 @@ the client keys at the top level, its users, custom fields and (``stats=true``) 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bridge.countries import calling_code, country_name, formatted_phone
 from bridge.models import Client, Currency, CustomField, User, UserClient
@@ -27,13 +28,24 @@ def _last_login(moment: datetime | None, ip: str) -> str:
     return f"Date: {moment.strftime('%d/%m/%Y %H:%M')}<br>IP Address: {ip}<br>Host: "
 
 
-def _users(req: ApiRequest, client_id: int) -> tuple[list[dict[str, Any]], int, list[Login]]:
+@cache
+def _statements() -> tuple[Any, Any]:
+    """The users and client custom-field statements, built once (building and cache-keying
+    them per call cost more than running them)."""
     # the printed columns only: no User objects (password hashes and all) for a rendering
-    rows = req.session.execute(
-        select(User.id, User.first_name, User.last_name, User.email, User.last_login_at,
-               User.last_ip, UserClient.is_owner)
-        .join(UserClient, UserClient.user_id == User.id)
-        .where(UserClient.client_id == client_id).order_by(UserClient.is_owner.desc(), User.id))
+    users = (select(User.id, User.first_name, User.last_name, User.email, User.last_login_at,
+                    User.last_ip, UserClient.is_owner)
+             .join(UserClient, UserClient.user_id == User.id)
+             .where(UserClient.client_id == bindparam("client_id"))
+             .order_by(UserClient.is_owner.desc(), User.id))
+    fields = select(CustomField.id).where(CustomField.owner_type == "client").order_by(
+        CustomField.sort_order, CustomField.id)
+    return users, fields
+
+
+def _users(req: ApiRequest, client_id: int) -> tuple[list[dict[str, Any]], int, list[Login]]:
+    # plain rows on the session's connection (a Get* call has nothing to autoflush)
+    rows = req.session.connection().execute(_statements()[0], {"client_id": client_id})
     users: list[dict[str, Any]] = []
     owner_id = 0
     logins: list[Login] = []
@@ -47,8 +59,7 @@ def _users(req: ApiRequest, client_id: int) -> tuple[list[dict[str, Any]], int, 
 
 
 def _custom_fields(req: ApiRequest, client_id: int) -> dict[str, Any]:
-    fields = list(req.session.scalars(select(CustomField.id).where(
-        CustomField.owner_type == "client").order_by(CustomField.sort_order, CustomField.id)))
+    fields = list(req.session.connection().execute(_statements()[1]).scalars())
     values = get_custom_field_values(req.session, "client", client_id) if fields else {}
     out: dict[str, Any] = {"customfields": [{"id": fid, "value": values.get(fid, "")}
                                             for fid in fields]}
