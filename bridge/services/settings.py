@@ -101,18 +101,19 @@ def take_counter(session: Session, key: str) -> int:
     number (SQLite serializes writers already: the app begins write transactions IMMEDIATE).
     A missing row starts from the built-in default; a hand-edited non-number counts as it.
     """
+    start = DEFAULTS.get(key, "1")
     cond = (Setting.key == key) & Setting.company_id.is_(None)
     row = session.scalar(select(Setting).where(cond).with_for_update())
     if row is None:
         # first use on an install that was not seeded (``bridge init`` seeds the counters, so
         # the row exists before two callers could race to create it)
-        row = Setting(key=key, value=DEFAULTS.get(key, "1"), company_id=None)
+        row = Setting(key=key, value=start, company_id=None)
         session.add(row)
         session.flush()
     try:
         current = int(row.value)
     except ValueError:
-        current = int(DEFAULTS.get(key, "1"))
+        current = int(start)
     row.value = str(current + 1)
     log_activity(session, "setting.updated", f"Setting {key} changed", data={"key": key})
     return current

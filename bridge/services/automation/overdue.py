@@ -153,16 +153,22 @@ def unsuspend_paid_services(session: Session, invoice_id: int, today: date) -> C
         .where(InvoiceItem.invoice_id == invoice_id, Service.status == "suspended",
                Service.suspend_reason == OVERDUE_REASON)).all()
     for service_id in ids:
-        other = session.scalar(
-            select(Invoice.id).join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
-            .where(InvoiceItem.service_id == service_id, Invoice.id != invoice_id,
-                   Invoice.status.in_(PAYABLE_STATUSES), Invoice.due_date < today).limit(1))
-        if other is not None:
+        if _overdue_elsewhere(session, InvoiceItem.service_id, service_id, invoice_id, today):
             bump(counts, "still_overdue")
             continue
         outcome = unsuspend_account(session, service_id)
         _outcome(counts, outcome.ok, "unsuspended")
     return counts
+
+
+def _overdue_elsewhere(session: Session, item_column: Any, item_id: int, invoice_id: int,
+                      today: date) -> bool:
+    # another open invoice past due for the same item keeps its overdue suspension in place
+    other = session.scalar(
+        select(Invoice.id).join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
+        .where(item_column == item_id, Invoice.id != invoice_id,
+               Invoice.status.in_(PAYABLE_STATUSES), Invoice.due_date < today).limit(1))
+    return other is not None
 
 
 def _unsuspend_addons(session: Session, invoice_id: int, today: date, counts: Counts) -> None:
@@ -172,11 +178,8 @@ def _unsuspend_addons(session: Session, invoice_id: int, today: date, counts: Co
         .where(InvoiceItem.invoice_id == invoice_id, ServiceAddon.status == "suspended",
                ServiceAddon.suspend_reason == OVERDUE_REASON)).all()
     for addon_id in ids:
-        other = session.scalar(
-            select(Invoice.id).join(InvoiceItem, InvoiceItem.invoice_id == Invoice.id)
-            .where(InvoiceItem.service_addon_id == addon_id, Invoice.id != invoice_id,
-                   Invoice.status.in_(PAYABLE_STATUSES), Invoice.due_date < today).limit(1))
-        if other is not None:
+        if _overdue_elsewhere(session, InvoiceItem.service_addon_id, addon_id, invoice_id,
+                              today):
             bump(counts, "still_overdue")
             continue
         addon = unsuspend_addon(session, addon_id)
