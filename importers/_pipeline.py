@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from bridge.db import utcnow
 from bridge.security import SecretBox, SecretError
 from importers._unique import UniqueCheck
-from importers._values import MappingError, jsonable
+from importers._values import MappingError, jsonable, source_conversions
 from importers._writer import BatchWriter, SchemaCheck, WriteCounts, core_table
 from importers.base import (
     Emit,
@@ -52,7 +52,8 @@ class _Batch:
 
 def open_source(url: str) -> Engine:
     """An engine on the source database; a clear error when it cannot be reached."""
-    engine = create_engine(url)
+    connect_args = {"conv": source_conversions()} if "+pymysql" in url.split("://")[0] else {}
+    engine = create_engine(url, connect_args=connect_args)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -164,3 +164,37 @@ def jsonable(row: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
+
+
+def _fast_datetime(value: Any) -> Any:
+    # MySQL prints DATETIME/TIMESTAMP as "YYYY-MM-DD hh:mm:ss[.ffffff]", which the C
+    # fromisoformat reads; zero and impossible dates stay text, as pymysql's own converter
+    # leaves them (is_zero_date and to_utc read both)
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("ascii")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+def _fast_date(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("ascii")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+def source_conversions() -> dict[Any, Any]:
+    """pymysql decoders for reading a source: pymysql's own, with DATE/DATETIME/TIMESTAMP read
+    by ``fromisoformat`` (its regex converters were a tenth of a whole import's time)."""
+    from pymysql.constants import FIELD_TYPE
+    from pymysql.converters import conversions
+
+    conv = dict(conversions)
+    conv[FIELD_TYPE.DATETIME] = _fast_datetime
+    conv[FIELD_TYPE.TIMESTAMP] = _fast_datetime
+    conv[FIELD_TYPE.DATE] = _fast_date
+    return conv

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, String, Table, and_, bindparam, func, select
 
 import bridge.models  # noqa: F401  (registers every core table on Base.metadata)
 from bridge.db import Base, utcnow
+from importers._insert import insert_rows
 from importers.base import Emit, Row
 
 
@@ -80,10 +81,9 @@ class SchemaCheck:
                 if value is None and column in not_null and column != "id" \
                         and column not in later:
                     return f"{name}.{column} may not be empty (NULL)"
-        for column, value in row.items():
-            limit = lengths.get(column)
-            if limit is not None and isinstance(value, str) and len(value) > limit \
-                    and column not in later:
+        for column, limit in lengths.items():  # only the length-limited columns
+            value = row.get(column)
+            if isinstance(value, str) and len(value) > limit and column not in later:
                 return f"{name}.{column} is {len(value)} characters, the core allows {limit}"
         return None
 
@@ -204,7 +204,7 @@ class BatchWriter:
                 fresh.append(row)
                 status[id(row)] = "inserted"
         if fresh:
-            self.conn.execute(table.insert(), fresh)
+            insert_rows(self.conn, table, fresh)
 
     def _dangling(self, table: Table, rows: list[Row]) -> set[int]:
         """``id(row)`` of rows whose foreign keys point at no existing core row."""
@@ -248,7 +248,7 @@ class BatchWriter:
             updates[tuple(sorted(changed))].append(changed)
             status[id(row)] = "updated"
         for batch in inserts.values():
-            self.conn.execute(table.insert(), batch)
+            insert_rows(self.conn, table, batch)
         for keys, batch in updates.items():
             values: dict[str, Any] = {k: bindparam(k) for k in keys if k != "b_id"}
             stmt = table.update().where(table.c.id == bindparam("b_id")).values(values)
