@@ -14,7 +14,6 @@ from bridge.db import Base, make_engine
 from importers._insert import insert_rows
 from importers._values import source_conversions
 from importers._writer import core_table
-
 from tests.conftest import mysql_url_or_skip
 
 
