@@ -54,7 +54,9 @@ def _compile(conn: Connection, table: Table, columns: tuple[str, ...]) -> _Plan 
     names = list(compiled.positiontup)
     if set(names) != set(columns) | {name for name, _, _ in defaults}:
         return None
-    procs = compiled._bind_processors  # noqa: SLF001 - the processors SQLAlchemy would apply
+    # the processors SQLAlchemy itself would apply (a sequence only for tuple types, which
+    # core tables do not have)
+    procs: dict[str, Any] = dict(compiled._bind_processors)  # noqa: SLF001
     return _Plan(
         sql=compiled.string,
         get=itemgetter(*names),
