@@ -150,6 +150,23 @@ class _Run:
             raise
         if self.outer is not None:
             self.outer.rollback()
+            report = self._keep_dry_run(source_url, report)
+        return report
+
+    def _keep_dry_run(self, source_url: str, report: dict[str, Any]) -> dict[str, Any]:
+        """Store what a dry run found (its run row only, everything else was rolled back) so
+        ``bridge import report`` shows it; it is marked dry and never resumed."""
+        now = utcnow()
+        result = self.conn.execute(self.runs.insert().values(
+            source=self.importer.source, source_version=self.ctx.version,
+            source_url=_hide_password(source_url), status="finished", dry_run=True,
+            report={}, error="", started_at=now, finished_at=now,
+            options={"only": list(self.opts.only), "timezone": self.importer.timezone}))
+        assert result.inserted_primary_key is not None
+        report = {**report, "run_id": int(result.inserted_primary_key[0])}
+        self.conn.execute(self.runs.update().where(
+            self.runs.c.id == report["run_id"]).values(report=report))
+        self.conn.commit()
         return report
 
     def _open_run(self, source_url: str) -> int:

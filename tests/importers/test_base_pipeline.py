@@ -117,8 +117,11 @@ def test_dry_run_writes_nothing_and_batches_are_batch_size(app: Any, db: Any,
     assert ticks == [("groups", 0, 5), ("groups", 2, 5), ("groups", 4, 5), ("groups", 5, 5)]
     assert report["dry_run"] and report["entities"][0]["inserted"] == 3
     assert db.scalars(select(ClientGroup)).all() == []
-    assert db.scalars(select(ImportRun)).all() == []
     assert db.scalars(select(QuarantinedRow)).all() == []
+    # only the record of the dry run stays, finished and marked dry, holding its report
+    (kept,) = db.scalars(select(ImportRun)).all()
+    assert (kept.status, kept.dry_run, kept.report) == ("finished", True, report)
+    assert report["run_id"] == kept.id
 
 
 def test_unknown_version_is_refused_before_writing(app: Any, db: Any, toy_source: Any) -> None:

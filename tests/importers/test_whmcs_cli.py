@@ -71,7 +71,11 @@ def test_import_command_dry_run_then_real_then_report(tmp_path: Path, source_db:
     dry = runner.invoke(main, [*args, "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert "dry run: nothing written" in dry.output and "reconciled" in dry.output
-    assert _count(tmp_path, Client) == 0 and _count(tmp_path, ImportRun) == 0
+    # nothing written but the record of the dry run, which `import report` shows
+    assert _count(tmp_path, Client) == 0 and _count(tmp_path, ImportRun) == 1
+    shown = runner.invoke(main, ["import", "report"], env=env)
+    assert shown.exit_code == 0 and "dry run: nothing written" in shown.output
+    assert "clients                      11       11       10" in shown.output
 
     real = runner.invoke(main, args, env=env)
     assert real.exit_code == 0, real.output
@@ -79,6 +83,7 @@ def test_import_command_dry_run_then_real_then_report(tmp_path: Path, source_db:
     report = runner.invoke(main, ["import", "report"], env=env)
     assert report.exit_code == 0, report.output
     assert "whmcs 8.4.0-release.1" in report.output
+    assert "dry run" not in report.output  # the last run is the real one now
     assert "clients                      11       11       10" in report.output
 
 
