@@ -22,6 +22,7 @@ from importers.base import (
 )
 from importers.whmcs import mapping as m
 from importers.whmcs import mapping_billing as b
+from importers.whmcs import mapping_extra as x
 from importers.whmcs import reader as r
 
 SUPPORTED_MAJOR = 8
@@ -183,6 +184,24 @@ class Importer(SourceImporter):
             Entity("domains", "tbldomains", "domains", b.map_domain, **_client_currency("userid"),
                    refs=[orphan("userid", "clients"), soft("orderid", "orders"),
                          soft("promoid", "promotions")]),
+            Entity("cancel_requests", "tblcancelrequests", "cancellation_requests",
+                   x.map_cancel_request, columns=r.CANCEL_REQUEST_COLUMNS,
+                   joins=r.CANCEL_REQUEST_JOINS, refs=[orphan("relid", "services")]),
+            Entity("domain_fields", "tbldomainsadditionalfields", "domain_fields",
+                   x.map_domain_field, refs=[orphan("domainid", "domains")]),
+            Entity("billable_items", "tblbillableitems", "billable_items", x.map_billable_item,
+                   **_client_currency("userid"), refs=[orphan("userid", "clients")],
+                   money=[MoneyCheck(
+                       "billable items", _money_sql("tblbillableitems", "userid", "t.amount"),
+                       "SELECT currency, SUM(unit_amount * quantity) FROM billable_items"
+                       " GROUP BY currency", self._held("amount"))]),
+            Entity("affiliates", "tblaffiliates", "affiliates", x.map_affiliate,
+                   **_client_currency("clientid"), refs=[orphan("clientid", "clients")],
+                   money=[MoneyCheck(
+                       "affiliate balances", _money_sql("tblaffiliates", "clientid",
+                                                        "t.balance"),
+                       "SELECT currency, SUM(balance) FROM affiliates GROUP BY currency",
+                       self._held("balance"))]),
             Entity("custom_values", "tblcustomfieldsvalues", "custom_field_values",
                    b.map_custom_value, refs=[orphan("fieldid", "custom_fields")]),
             Entity("invoice_items", "tblinvoiceitems", "invoice_items", b.map_invoice_item,
@@ -190,6 +209,15 @@ class Importer(SourceImporter):
                          soft("relid", "services", when=_links("service_id")),
                          soft("relid", "service_addons", when=_links("service_addon_id")),
                          soft("relid", "domains", when=_links("domain_id"))]),
+            Entity("quotes", "tblquotes", "quotes", x.map_quote, **_client_currency("userid"),
+                   refs=[orphan("userid", "clients")],
+                   money=[MoneyCheck(
+                       "quote totals", _money_sql("tblquotes", "userid", "t.total",
+                                                  own_currency=True),
+                       "SELECT currency, SUM(total) FROM quotes GROUP BY currency",
+                       self._held("total", own=True))]),
+            Entity("quote_items", "tblquoteitems", "quote_items", x.map_quote_item,
+                   refs=[orphan("quoteid", "quotes")]),
             Entity("transactions", "tblaccounts", "transactions", b.map_transaction,
                    **_client_currency("userid"),
                    refs=[soft("userid", "clients"), soft("invoiceid", "invoices"),

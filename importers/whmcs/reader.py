@@ -26,6 +26,10 @@ INVOICE_COLUMNS = (
 SERVER_COLUMNS = (
     "t.*, (SELECT MIN(r.groupid) FROM tblservergroupsrel r WHERE r.serverid = t.id) AS _group_id"
 )
+# whether WHMCS already ended the service a cancellation request is about
+CANCEL_REQUEST_COLUMNS = (
+    "t.*, h.domainstatus AS _service_status, h.termination_date AS _termination_date")
+CANCEL_REQUEST_JOINS = "LEFT JOIN tblhosting h ON h.id = t.relid"
 PRICING_COLUMNS = "t.*, p.paytype AS _paytype"
 PRICING_JOINS = "LEFT JOIN tblproducts p ON t.type = 'product' AND p.id = t.relid"
 # tbltickets.service is ``S<service id>`` or ``D<domain id>``

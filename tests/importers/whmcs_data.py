@@ -158,6 +158,7 @@ def generate(src: Any, n_clients: int = 12) -> Facts:
     _services(src, facts, good)
     _billing(src, facts, good)
     _support(src, facts, good)
+    _extras(src, facts, good)
     return facts
 
 
@@ -338,6 +339,71 @@ def _support(src: Any, facts: Facts, good: list[int]) -> None:
                                      "description": "Client logged in", "user": "Client",
                                      "userid": good[0], "user_id": 1, "admin_id": 0,
                                      "ipaddr": "192.0.2.1"}])
+
+
+def _extras(src: Any, facts: Facts, good: list[int]) -> None:
+    """Cancellation requests, domain extra fields, billable items, quotes and affiliates."""
+    q = facts.quarantined
+    src.execute("INSERT INTO tblhosting (id, userid, packageid, server, regdate, domain,"
+                " paymentmethod, billingcycle, domainstatus, termination_date, nextduedate)"
+                f" VALUES (50, {good[0]}, 1, 1, '2023-01-15', 'ended.example', 'paypal',"
+                " 'Monthly', 'Terminated', '2024-03-01', '2024-03-01')")
+    request = {"date": "2024-07-01 10:00:00", "reason": "Too expensive",
+               "created_at": "2024-07-01 10:00:00", "updated_at": "2024-07-01 10:00:00"}
+    _insert(src, "tblcancelrequests", [
+        {**request, "id": 1, "relid": 1, "type": "End of Billing Period"},
+        {**request, "id": 2, "relid": 50, "type": "Immediate"},
+        {**request, "id": 3, "relid": 999, "type": "Immediate"},
+        {**request, "id": 4, "relid": 1, "type": "Whenever"}])
+    q["tblcancelrequests"] = {"3", "4"}
+    stamp = {"created_at": "2024-01-01 00:00:00", "updated_at": "2024-01-01 00:00:00"}
+    _insert(src, "tbldomainsadditionalfields", [
+        {**stamp, "id": 1, "domainid": 1, "name": "Nexus Category", "value": "C11"},
+        {**stamp, "id": 2, "domainid": 77, "name": "Nexus Category", "value": "C12"},
+        {**stamp, "id": 3, "domainid": 1, "name": "Nexus Category", "value": "C31"}])
+    q["tbldomainsadditionalfields"] = {"2", "3"}  # orphan; same field twice for one domain
+    item = {"description": "Consulting", "recur": 0, "recurcycle": "", "recurfor": 0,
+            "invoiceaction": 0, "unit": 0, "duedate": "2024-08-01", "invoicecount": 0}
+    _insert(src, "tblbillableitems", [
+        {**item, "id": 1, "userid": good[0], "hours": "2.5", "amount": "100.00"},
+        {**item, "id": 2, "userid": good[1], "hours": "3.0", "amount": "10.00",
+         "invoiceaction": 4, "recur": 1, "recurcycle": "Months", "recurfor": 12,
+         "invoicecount": 2},
+        {**item, "id": 3, "userid": 999, "hours": "1.0", "amount": "7.00"},
+        {**item, "id": 4, "userid": good[0], "hours": "1.0", "amount": "8.00",
+         "invoiceaction": 9}])
+    q["tblbillableitems"] = {"3", "4"}
+    quote = {"subject": "New site &amp; mail", "validuntil": "2024-09-30", "firstname": "Pro",
+             "lastname": "Spect", "companyname": "", "email": "p@example.test",
+             "address1": "", "address2": "", "city": "", "state": "", "postcode": "",
+             "country": "US", "phonenumber": "", "tax_id": "", "currency": 0,
+             "subtotal": "115.00", "tax1": "0.00", "tax2": "0.00", "total": "115.00",
+             "proposal": "", "customernotes": "", "adminnotes": "", "datecreated": "2024-09-01",
+             "lastmodified": "2024-09-02", "datesent": "0000-00-00",
+             "dateaccepted": "0000-00-00"}
+    _insert(src, "tblquotes", [
+        {**quote, "id": 1, "userid": good[0], "stage": "On Hold"},
+        {**quote, "id": 2, "userid": 0, "stage": "Accepted", "currency": 1,
+         "validuntil": "0000-00-00", "total": "20.00", "subtotal": "20.00"},
+        {**quote, "id": 3, "userid": good[0], "stage": "Draft", "datecreated": "0000-00-00",
+         "validuntil": "0000-00-00", "total": "1.00"}])
+    q["tblquotes"] = {"3"}  # no date at all: the core needs a creation date
+    line = {"discount": "0.00", "taxable": 1, **stamp}
+    _insert(src, "tblquoteitems", [
+        {**line, "id": 1, "quoteid": 1, "description": "Site", "quantity": "2",
+         "unitprice": "50.00"},
+        {**line, "id": 2, "quoteid": 1, "description": "Mail", "quantity": "1.5",
+         "unitprice": "10.00", "discount": "10.00"},
+        {**line, "id": 3, "quoteid": 3, "description": "lost", "quantity": "1",
+         "unitprice": "1.00"}])
+    q["tblquoteitems"] = {"3"}
+    _insert(src, "tblaffiliates", [
+        {**stamp, "id": 1, "date": "2024-02-01", "clientid": good[0], "visitors": 42,
+         "paytype": "percentage", "payamount": "10.00", "onetime": 0, "balance": "25.50",
+         "withdrawn": "5.00"},
+        {**stamp, "id": 2, "date": None, "clientid": 999, "visitors": 0, "paytype": "",
+         "payamount": "0.00", "onetime": 0, "balance": "3.00", "withdrawn": "0.00"}])
+    q["tblaffiliates"] = {"2"}
 
 
 def add_bulk_invoices(src: Any, start_id: int, count: int, client_id: int) -> None:
