@@ -232,6 +232,8 @@ class Importer(SourceImporter):
                        self._held("amount"))]),
             Entity("departments", "tblticketdepartments", "ticket_departments",
                    b.map_department),
+            Entity("ticket_statuses", "tblticketstatuses", "ticket_statuses",
+                   x.map_ticket_status),
             Entity("tickets", "tbltickets", "tickets", b.map_ticket, columns=r.TICKET_COLUMNS,
                    refs=[orphan("did", "ticket_departments"), soft("userid", "clients"),
                          soft("contactid", "contacts"), soft("requestor_id", "users"),

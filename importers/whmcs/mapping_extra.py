@@ -7,8 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from bridge.models.support import DEFAULT_TICKET_STATUSES
 from bridge.money import line_total, percent_of
-from importers.base import MapContext, MappingError, Output, Row
+from importers.base import Emit, MapContext, MappingError, Output, Row
 from importers.whmcs.mapping import currency_code, slug_status
 
 # a request for a service WHMCS has already ended was carried out: it is closed on import so
@@ -21,6 +22,8 @@ _RECUR_UNITS = {"day": "D", "days": "D", "week": "W", "weeks": "W", "month": "M"
 _QUOTE_STAGES = {"draft", "delivered", "on_hold", "accepted", "lost", "dead"}
 _PAY_TYPES = {"": "", "percentage": "percentage", "fixed": "fixed", "fixedamount": "fixed"}
 _PLACES = Decimal("0.0001")
+# WHMCS's built-in ticket statuses are the core's seeded ones, under the same keys
+_SEEDED_STATUSES = {row[0] for row in DEFAULT_TICKET_STATUSES}
 
 
 def map_cancel_request(row: Row, ctx: MapContext) -> Output:
@@ -144,3 +147,21 @@ def map_affiliate(row: Row, ctx: MapContext) -> Output:
             "balance": ctx.money(row["balance"]), "withdrawn": ctx.money(row["withdrawn"]),
             "created_at": ctx.utc(activated) or ctx.utc_or_epoch(row["created_at"]),
             "updated_at": ctx.utc(row["updated_at"])}
+
+
+def map_ticket_status(row: Row, ctx: MapContext) -> Output:
+    """tblticketstatuses -> ticket_statuses, keyed like tickets' statuses (``Awaiting
+    Vendor`` -> ``awaiting_vendor``). The built-in six already exist (seeded by ``bridge
+    init``) and are left as they are; custom ones get an id of their own (id map), as the
+    seeded rows hold the low ids."""
+    key = slug_status(row["title"])
+    if not key:
+        raise MappingError("ticket status without a title")
+    if key in _SEEDED_STATUSES:
+        return []
+    return [Emit("ticket_statuses", {
+        "key": key, "title": ctx.text(row["title"], unescape=True),
+        "color": ctx.text(row["color"]), "is_open": ctx.flag(row["showactive"]),
+        "awaiting_reply": ctx.flag(row["showawaiting"]), "auto_close": ctx.flag(row["autoclose"]),
+        "sort_order": ctx.int(row["sortorder"], "sortorder"),
+    }, key=("tblticketstatuses", str(row["id"])))]

@@ -16,7 +16,9 @@ from bridge.models import (
     DomainField,
     Quote,
     QuoteItem,
+    TicketStatus,
 )
+from bridge.services.tickets import seed_ticket_statuses
 from tests.importers.test_whmcs_import import run_whmcs
 from tests.importers.whmcs_data import generate
 
@@ -26,12 +28,14 @@ BERLIN_SUMMER = dt.timedelta(hours=2)
 def test_extras_arrive_and_reconcile(app: Any, db: Any, source_db: Any) -> None:
     src = source_db("whmcs-8.4.sql")
     facts = generate(src)
+    seed_ticket_statuses(db)  # as `bridge init` does
+    db.commit()
     report = run_whmcs(app, src)
     assert report["ok"], [e for e in report["entities"] if not e["reconciled"]]
     by_name = {e["entity"]: e for e in report["entities"]}
     for name, imported in (("cancel_requests", 2), ("domain_fields", 1),
                            ("billable_items", 2), ("quotes", 2), ("quote_items", 2),
-                           ("affiliates", 1)):
+                           ("affiliates", 1), ("ticket_statuses", 1)):
         assert by_name[name]["inserted"] == imported, by_name[name]
     money = {(m["label"], m["currency"]): m for m in report["money"]}
     # source totals include the quarantined rows (held), which the check accounts for
@@ -79,3 +83,12 @@ def test_extras_arrive_and_reconcile(app: Any, db: Any, source_db: Any) -> None:
             affiliate.commission_amount, affiliate.balance, affiliate.withdrawn) == (
         facts.client_ids[0], 42, "percentage", Decimal(10), Decimal("25.50"), Decimal(5))
     assert affiliate.currency == "EUR"
+
+    # the three built-in statuses are the seeded rows (left alone), the custom one is added
+    assert by_name["ticket_statuses"]["unchanged"] == 3
+    statuses = {s.key: s for s in db.scalars(select(TicketStatus))}
+    vendor = statuses["awaiting_vendor"]
+    assert (vendor.title, vendor.color, vendor.is_open, vendor.awaiting_reply,
+            vendor.auto_close, vendor.sort_order) == ("Awaiting Vendor", "#123456", True, True,
+                                                      True, 7)
+    assert statuses["open"].title == "Open" and len(statuses) == 7

@@ -404,6 +404,15 @@ def _extras(src: Any, facts: Facts, good: list[int]) -> None:
         {**stamp, "id": 2, "date": None, "clientid": 999, "visitors": 0, "paytype": "",
          "payamount": "0.00", "onetime": 0, "balance": "3.00", "withdrawn": "0.00"}])
     q["tblaffiliates"] = {"2"}
+    status = {"showactive": 1, "showawaiting": 0, "autoclose": 0}
+    _insert(src, "tblticketstatuses", [
+        {**status, "id": 1, "title": "Open", "color": "#779500", "sortorder": 1,
+         "showawaiting": 1},
+        {**status, "id": 2, "title": "Customer-Reply", "color": "#ff6600", "sortorder": 2},
+        {**status, "id": 3, "title": "Closed", "color": "#888888", "sortorder": 3,
+         "showactive": 0},
+        {**status, "id": 4, "title": "Awaiting Vendor", "color": "#123456", "sortorder": 7,
+         "showawaiting": 1, "autoclose": 1}])
 
 
 def add_bulk_invoices(src: Any, start_id: int, count: int, client_id: int) -> None:
