@@ -23,6 +23,7 @@ from importers.base import (
 from importers.whmcs import mapping as m
 from importers.whmcs import mapping_billing as b
 from importers.whmcs import mapping_extra as x
+from importers.whmcs import paymethods as pm
 from importers.whmcs import reader as r
 
 SUPPORTED_MAJOR = 8
@@ -133,6 +134,11 @@ class Importer(SourceImporter):
                    refs=[orphan("auth_user_id", "users"), orphan("client_id", "clients")]),
             Entity("client_notes", "tblnotes", "client_notes", m.map_client_note,
                    refs=[orphan("userid", "clients"), soft("adminid", "admins")]),
+            Entity("pay_methods", "tblpaymethods", "pay_methods", pm.map_pay_method,
+                   columns=r.PAY_METHOD_COLUMNS, joins=r.PAY_METHOD_JOINS,
+                   refs=[orphan("userid", "clients"),
+                         soft("contact_id", "contacts",
+                              when=lambda x: str(x["contact_type"]).lower() == "contact")]),
             Entity("custom_fields", "tblcustomfields", "custom_fields", b.map_custom_field),
             Entity("product_groups", "tblproductgroups", "product_groups", m.map_product_group),
             Entity("server_groups", "tblservergroups", "server_groups", m.map_server_group),

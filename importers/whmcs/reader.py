@@ -30,6 +30,14 @@ SERVER_COLUMNS = (
 CANCEL_REQUEST_COLUMNS = (
     "t.*, h.domainstatus AS _service_status, h.termination_date AS _termination_date")
 CANCEL_REQUEST_JOINS = "LEFT JOIN tblhosting h ON h.id = t.relid"
+# a stored pay method with its card or bank account row (payment_id names one of them)
+PAY_METHOD_COLUMNS = (
+    "t.*, cc.card_type AS _card_type, cc.last_four AS _last_four, cc.expiry_date AS _expiry,"
+    " cc.card_data AS _card_data, ba.bank_name AS _bank_name, ba.acct_type AS _acct_type,"
+    " ba.bank_data AS _bank_data")
+PAY_METHOD_JOINS = (
+    "LEFT JOIN tblcreditcards cc ON cc.id = t.payment_id AND t.payment_type LIKE '%CreditCard'"
+    " LEFT JOIN tblbankaccts ba ON ba.id = t.payment_id AND t.payment_type LIKE '%BankAccount'")
 PRICING_COLUMNS = "t.*, p.paytype AS _paytype"
 PRICING_JOINS = "LEFT JOIN tblproducts p ON t.type = 'product' AND p.id = t.relid"
 # tbltickets.service is ``S<service id>`` or ``D<domain id>``

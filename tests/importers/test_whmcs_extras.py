@@ -4,6 +4,7 @@ items, quotes and affiliates arrive with their ids, values and money intact."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ from bridge.models import (
     BillableItem,
     CancellationRequest,
     DomainField,
+    PayMethod,
+    QuarantinedRow,
     Quote,
     QuoteItem,
     TicketStatus,
@@ -35,7 +38,7 @@ def test_extras_arrive_and_reconcile(app: Any, db: Any, source_db: Any) -> None:
     by_name = {e["entity"]: e for e in report["entities"]}
     for name, imported in (("cancel_requests", 2), ("domain_fields", 1),
                            ("billable_items", 2), ("quotes", 2), ("quote_items", 2),
-                           ("affiliates", 1), ("ticket_statuses", 1)):
+                           ("affiliates", 1), ("ticket_statuses", 1), ("pay_methods", 3)):
         assert by_name[name]["inserted"] == imported, by_name[name]
     money = {(m["label"], m["currency"]): m for m in report["money"]}
     # source totals include the quarantined rows (held), which the check accounts for
@@ -92,3 +95,30 @@ def test_extras_arrive_and_reconcile(app: Any, db: Any, source_db: Any) -> None:
             vendor.auto_close, vendor.sort_order) == ("Awaiting Vendor", "#123456", True, True,
                                                       True, 7)
     assert statuses["open"].title == "Open" and len(statuses) == 7
+
+
+def test_pay_methods_keep_their_details_and_tokens(app: Any, db: Any, source_db: Any) -> None:
+    src = source_db("whmcs-8.4.sql")
+    facts = generate(src)
+    assert run_whmcs(app, src)["ok"]
+    box = app.extensions["bridge"].secrets
+    first, second = facts.client_ids[0], facts.client_ids[1]
+    card = db.get(PayMethod, 1)
+    assert (card.client_id, card.kind, card.gateway, card.card_type, card.last_four,
+            card.expiry, card.description) == (first, "card", "offlinecc", "Visa", "4242",
+                                               "08/2027", "Office card")
+    assert json.loads(box.decrypt(card.token_enc)) == {
+        "number": "4242424242424242", "start": "", "issue": ""}
+    remote = db.get(PayMethod, 2)
+    assert (remote.client_id, remote.kind, remote.preference) == (second, "remote_card", 1)
+    assert box.decrypt(remote.token_enc) == "cus_A1|pm_B2"  # the Stripe plugin's token form
+    bank = db.get(PayMethod, 3)
+    assert (bank.kind, bank.bank_name, bank.last_four, bank.contact_id) == (
+        "bank", "First Bank", "6789", 1)
+    assert json.loads(box.decrypt(bank.token_enc)) == {
+        "routing": "110000000", "account": "000123456789", "account_type": "Checking"}
+    assert bank.deleted_at == dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)
+    reasons = {q.source_id: q.reason for q in db.scalars(
+        select(QuarantinedRow).where(QuarantinedRow.source_table == "tblpaymethods"))}
+    assert reasons["4"].startswith("cannot decrypt pay method details")
+    assert reasons["5"].startswith("orphan: userid=999")

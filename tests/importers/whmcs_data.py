@@ -10,6 +10,7 @@ WHMCS cipher.  :class:`Facts` lists the expectations the tests check.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -404,6 +405,7 @@ def _extras(src: Any, facts: Facts, good: list[int]) -> None:
         {**stamp, "id": 2, "date": None, "clientid": 999, "visitors": 0, "paytype": "",
          "payamount": "0.00", "onetime": 0, "balance": "3.00", "withdrawn": "0.00"}])
     q["tblaffiliates"] = {"2"}
+    _pay_methods(src, facts, good)
     status = {"showactive": 1, "showawaiting": 0, "autoclose": 0}
     _insert(src, "tblticketstatuses", [
         {**status, "id": 1, "title": "Open", "color": "#779500", "sortorder": 1,
@@ -413,6 +415,45 @@ def _extras(src: Any, facts: Facts, good: list[int]) -> None:
          "showactive": 0},
         {**status, "id": 4, "title": "Awaiting Vendor", "color": "#123456", "sortorder": 7,
          "showawaiting": 1, "autoclose": 1}])
+
+
+def _pay_methods(src: Any, facts: Facts, good: list[int]) -> None:
+    """Stored cards/bank accounts, their details encrypted the WHMCS 7.8+ way."""
+    from importers.whmcs.paymethods import encrypt_details
+
+    stamp = {"created_at": "2024-01-01 00:00:00", "updated_at": "2024-01-01 00:00:00",
+             "deleted_at": None}
+    stripe = json.dumps({"customer": "cus_A1", "method": "pm_B2"})
+    _insert(src, "tblcreditcards", [
+        {**stamp, "id": 1, "pay_method_id": 1, "card_type": "Visa", "last_four": "4242",
+         "expiry_date": "2027-08-31 00:00:00",
+         "card_data": encrypt_details({"cardNumber": "4242424242424242"}, CC_HASH, good[0])},
+        {**stamp, "id": 2, "pay_method_id": 2, "card_type": "MasterCard", "last_four": "4444",
+         "expiry_date": "2026-01-31 00:00:00",
+         "card_data": encrypt_details({"remoteToken": stripe}, CC_HASH, good[1])},
+        {**stamp, "id": 3, "pay_method_id": 4, "card_type": "Visa", "last_four": "1111",
+         "expiry_date": "2026-01-31 00:00:00",  # encrypted for another client: wrong key
+         "card_data": encrypt_details({"cardNumber": "4111111111111111"}, CC_HASH, good[0])},
+        {**stamp, "id": 4, "pay_method_id": 5, "card_type": "Visa", "last_four": "1111",
+         "expiry_date": "2026-01-31 00:00:00",
+         "card_data": encrypt_details({"cardNumber": "4111111111111111"}, CC_HASH, 999)}])
+    _insert(src, "tblbankaccts", [
+        {**stamp, "id": 1, "pay_method_id": 3, "bank_name": "First Bank", "acct_type": "Checking",
+         "bank_data": encrypt_details({"accountNumber": "000123456789",
+                                       "routingNumber": "110000000"}, CC_HASH, good[0])}])
+    method = {"description": "", "contact_id": 0, "contact_type": "Client",
+              "gateway_name": "stripe", "order_preference": 0, **stamp}
+    _insert(src, "tblpaymethods", [
+        {**method, "id": 1, "userid": good[0], "payment_id": 1, "payment_type": "CreditCard",
+         "gateway_name": "offlinecc", "description": "Office card"},
+        {**method, "id": 2, "userid": good[1], "payment_id": 2,
+         "payment_type": "RemoteCreditCard", "order_preference": 1},
+        {**method, "id": 3, "userid": good[0], "payment_id": 1, "payment_type": "BankAccount",
+         "gateway_name": "banktransfer", "contact_id": 1, "contact_type": "Contact",
+         "deleted_at": "2024-05-01 12:00:00"},
+        {**method, "id": 4, "userid": good[1], "payment_id": 3, "payment_type": "CreditCard"},
+        {**method, "id": 5, "userid": 999, "payment_id": 4, "payment_type": "CreditCard"}])
+    facts.quarantined["tblpaymethods"] = {"4", "5"}
 
 
 def add_bulk_invoices(src: Any, start_id: int, count: int, client_id: int) -> None:
