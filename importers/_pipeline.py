@@ -362,8 +362,12 @@ class _Run:
             chunk = ids[start : start + 500]
             for found in self.conn.execute(select(*wanted).where(scope, q.c.source_id.in_(chunk))):
                 held[found.source_id] = found
+        # in source order, whichever check refused a row, so batch size does not change the
+        # order (and ids) of new quarantine entries
+        position = {id(row): i for i, row in enumerate(rows)}
+        ordered = sorted(bad, key=lambda entry: position.get(id(entry[0]), len(rows)))
         verdicts = {str(row[entity.id_column]): (reason[:4000], jsonable(row))
-                    for row, reason in bad}
+                    for row, reason in ordered}
         gone = [old.id for sid, old in held.items() if sid not in verdicts]
         if gone:
             self.conn.execute(q.delete().where(q.c.id.in_(gone)))
