@@ -87,6 +87,8 @@ def run_import(
             importer.prepare(conn, ctx)
         entities = _select_entities(importer, source, opts.only)
         with target.connect() as tconn:
+            if opts.only:
+                _check_parents(importer.entities(), entities, tconn)
             return _Run(importer, source, tconn, ctx, opts).run(entities, source_url)
     finally:
         source.dispose()
@@ -103,6 +105,28 @@ def _select_entities(importer: SourceImporter, source: Engine, only: Sequence[st
         e for e in entities
         if (not only or e.name in only) and (e.table in tables or not e.optional)
     ]
+
+
+def _check_parents(every: list[Entity], chosen: list[Entity], conn: Connection) -> None:
+    """Refuse an ``--only`` selection whose rows would all be quarantined as orphans: a
+    required parent (a quarantining reference) that is neither selected nor imported yet."""
+    chosen_names = {e.name for e in chosen}
+    producers: dict[str, str] = {}
+    for entity in every:
+        producers.setdefault(entity.target, entity.name)
+    for entity in chosen:
+        for ref in entity.refs:
+            parent = producers.get(ref.table)
+            if ref.missing != "quarantine" or parent is None or parent in chosen_names:
+                continue
+            table = core_table(ref.table)
+            if conn.scalar(select(table.c.id).limit(1)) is None:
+                conn.rollback()
+                raise ValueError(
+                    f"--only {entity.name}: its parent {parent} has not been imported yet "
+                    f"(no {ref.table} rows), so every row would be quarantined as an orphan; "
+                    f"import {parent} first or add it to --only")
+    conn.rollback()
 
 
 class _Run:

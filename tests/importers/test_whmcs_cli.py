@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bridge.cli import main
 from bridge.db import make_engine
-from bridge.models import Client, ImportRun
+from bridge.models import Client, ImportRun, Invoice
 from importers import cli as import_cli
 from importers.whmcs.importer import parse_configuration_php
 from tests.importers.whmcs_data import CC_HASH, generate
@@ -103,3 +103,23 @@ def test_missing_importer_and_empty_report_are_clear_errors(
     unreachable = runner.invoke(main, ["import", "boxbilling", "--source",
                                        "mysql+pymysql://nobody:x@127.0.0.1:1/none"], env=env)
     assert unreachable.exit_code == 1 and "Traceback" not in unreachable.output
+
+
+def test_only_refuses_a_selection_whose_parents_are_missing(tmp_path: Path,
+                                                             source_db: Any) -> None:
+    src = source_db("whmcs-8.4.sql")
+    generate(src)
+    runner = CliRunner()
+    env = _env(tmp_path)
+    assert runner.invoke(main, ["init"], env=env).exit_code == 0
+    args = ["import", "whmcs", "--source", src.url, "--key", CC_HASH]
+    refused = runner.invoke(main, [*args, "--only", "invoices"], env=env)
+    assert refused.exit_code == 1
+    assert "--only invoices: its parent clients has not been imported yet" in refused.output
+    assert _count(tmp_path, Invoice) == 0 and _count(tmp_path, ImportRun) == 0
+    # parents selected together (or imported before) are fine
+    ok = runner.invoke(main, [*args, "--only", "currencies,client_groups,clients"], env=env)
+    assert ok.exit_code == 0, ok.output
+    then = runner.invoke(main, [*args, "--only", "invoices"], env=env)
+    assert then.exit_code == 0, then.output
+    assert _count(tmp_path, Invoice) > 0
