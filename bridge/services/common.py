@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy.orm import Session
 
 from bridge.context import get_actor
+from bridge.db import utcnow
 from bridge.errors import NotFound, ValidationFailed
 from bridge.models import ActivityLog
 from bridge.security import SecretBox
@@ -150,3 +152,23 @@ def non_negative_amount(value: object, field: str) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise ValidationFailed.single(field, "range", f"{field} must be 0 or more, got {value}")
     return amount
+
+
+# session.info key: the date an automation run works on (``bridge cron run --date``)
+BUSINESS_DATE_KEY = "bridge.automation.today"
+
+
+def business_date(session: Session) -> date:
+    """The date automation works on for this session: the cron run's ``--date`` when a runner
+    stated one, else today (UTC)."""
+    stated = session.info.get(BUSINESS_DATE_KEY)
+    return stated if isinstance(stated, date) else utcnow().date()
+
+
+def business_now(session: Session) -> datetime:
+    """The moment to stamp a status change with: now (UTC), moved to the business date when
+    an automation run works on another day, so a replayed ``--date`` run stamps suspensions
+    and terminations on the day it processed, not on the day it was run."""
+    now = utcnow()
+    day = business_date(session)
+    return now if day == now.date() else datetime.combine(day, now.timetz())

@@ -38,7 +38,7 @@ from bridge.models import (
 from bridge.schemas.services import ServiceAddonAddSchema, ServiceUpdateSchema
 from bridge.security.secrets import SecretError
 
-from .common import apply_fields, get_or_404, log_activity, secret_box, validate
+from .common import apply_fields, business_now, get_or_404, log_activity, secret_box, validate
 
 S = ServiceStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -124,7 +124,7 @@ def _check_server(session: Session, server_id: int | None) -> None:
 
 def _close_open_requests(session: Session, service_id: int) -> None:
     """Mark a pending cancellation request as processed once the service has ended."""
-    now = utcnow()
+    now = business_now(session)
     for request in session.scalars(select(CancellationRequest).where(
             CancellationRequest.service_id == service_id,
             CancellationRequest.processed_at.is_(None))):
@@ -167,7 +167,7 @@ def suspend_service(session: Session, service_id: int, reason: str = "") -> Serv
     service = _service(session, service_id)
     _move(service, S.SUSPENDED)
     service.suspend_reason = reason
-    service.suspended_at = utcnow()
+    service.suspended_at = business_now(session)
     _record(session, service, "service.suspended", "service_suspended",
             f"Service #{service.id} suspended" + (f": {reason}" if reason else ""), reason=reason)
     return service
@@ -195,7 +195,7 @@ def terminate_service(session: Session, service_id: int) -> Service:
     """
     service = _service(session, service_id)
     old = _move(service, S.TERMINATED)
-    now = utcnow()
+    now = business_now(session)
     service.terminated_at = now
     service.termination_date = now.date()
     _close_open_requests(session, service.id)
@@ -214,7 +214,7 @@ def cancel_service(session: Session, service_id: int, reason: str = "") -> Servi
     service = _service(session, service_id)
     old = _move(service, S.CANCELLED)
     if service.termination_date is None:
-        service.termination_date = utcnow().date()
+        service.termination_date = business_now(session).date()
     if reason:  # kept on the service too, for the doors that print it (Blesta)
         service.cancellation_reason = reason
     _close_open_requests(session, service.id)
@@ -487,7 +487,7 @@ def terminate_addon(session: Session, service_addon_id: int) -> ServiceAddon:
     """
     addon = _addon(session, service_addon_id)
     old = _move(addon, S.TERMINATED)
-    addon.termination_date = utcnow().date()
+    addon.termination_date = business_now(session).date()
     _record(session, addon, "addon.terminated", "addon_terminated",
             f"Service addon #{addon.id} terminated", old_status=old)
     return addon
@@ -501,7 +501,7 @@ def cancel_addon(session: Session, service_addon_id: int, reason: str = "") -> S
     addon = _addon(session, service_addon_id)
     old = _move(addon, S.CANCELLED)
     if addon.termination_date is None:
-        addon.termination_date = utcnow().date()
+        addon.termination_date = business_now(session).date()
     _record(session, addon, "addon.cancelled", "addon_cancelled",
             f"Service addon #{addon.id} cancelled" + (f": {reason}" if reason else ""),
             old_status=old, reason=reason)

@@ -12,32 +12,23 @@ session, which is why this lives in the service layer and not in a plugin.
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bridge.context import pending_events
-from bridge.db import utcnow
 from bridge.errors import BridgeError
 from bridge.models import Domain, InvoiceItem
 from bridge.models.enums import InvoiceItemType
 
-from ..common import log_activity
+from ..common import BUSINESS_DATE_KEY, business_date, log_activity
 from ..registrar_ops import renew_at_registrar
 from .overdue import unsuspend_paid_services
 
 log = logging.getLogger(__name__)
 _HANDLED_KEY = "bridge.automation.paid_handled"
-TODAY_KEY = "bridge.automation.today"
-
-
-def business_date(session: Session) -> date:
-    """The date automation works on for this session: the cron run's ``--date`` when a
-    runner stated one, else today (UTC)."""
-    stated = session.info.get(TODAY_KEY)
-    return stated if isinstance(stated, date) else utcnow().date()
+TODAY_KEY = BUSINESS_DATE_KEY  # the runner states its --date under this session key
 
 
 def renew_paid_domains(session: Session, invoice_id: int) -> int:

@@ -378,3 +378,25 @@ def test_addon_activation_and_suspension_details(db: Any, factories: Any) -> Non
                                             "addon.terminated"}
     assert all(log.client_id == service.client_id for log in logs)
     assert db.get(Service, service.id).status == "active"  # the parent is not touched
+
+
+def test_status_changes_are_stamped_on_the_business_date(db: Any) -> None:
+    from bridge.services.common import BUSINESS_DATE_KEY
+    from bridge.testing import make_service
+
+    replayed, today = make_service(db), make_service(db)
+    db.add(CancellationRequest(service_id=replayed.id, kind="immediate", reason="bye"))
+    db.flush()
+    # an automation run replaying 2028-03-01 (bridge cron run --date 2028-03-01)
+    db.info[BUSINESS_DATE_KEY] = date(2028, 3, 1)
+    lc.suspend_service(db, replayed.id)
+    assert replayed.suspended_at is not None and replayed.suspended_at.date() == date(2028, 3, 1)
+    lc.terminate_service(db, replayed.id)
+    assert replayed.terminated_at is not None
+    assert replayed.terminated_at.date() == replayed.termination_date == date(2028, 3, 1)
+    request = db.scalars(select(CancellationRequest)).one()
+    assert request.processed_at is not None and request.processed_at.date() == date(2028, 3, 1)
+    # outside a replay (no date stated) it is today, in UTC
+    del db.info[BUSINESS_DATE_KEY]
+    lc.terminate_service(db, today.id)
+    assert today.termination_date == datetime.now(UTC).date()
