@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bridge.errors import ConfigError
-from bridge.services.automation import billing, housekeeping, mailer, notices, overdue, renewals
+from bridge.services.automation import (
+    billing,
+    housekeeping,
+    mailer,
+    notices,
+    overdue,
+    renewals,
+    usage,
+)
 from bridge.services.automation.runs import daily_summary
 from hooks import JobSpec
 
@@ -35,6 +43,8 @@ CORE_JOBS: tuple[JobSpec, ...] = (
             "Terminate services whose cancellation is due"),
     JobSpec("domain_sync", housekeeping.sync_domain_expiry,
             "Sync expiry and status of expiring domains from registrars"),
+    JobSpec("usage_sync", usage.import_server_usage,
+            "Import disk and bandwidth usage from the server modules"),
     JobSpec("module_retries", housekeeping.retry_module_queue,
             "Retry failed server module operations", every_minutes=60),
     JobSpec("ticket_autoclose", housekeeping.close_inactive_tickets,
