@@ -32,6 +32,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from bridge.security.generation import Generation, watch_engine
+
 # SQLite has no DECIMAL; SQLAlchemy converts through float and warns once. Values are
 # quantized back to 4 places on read, which is exact for every amount below 10**11.
 warnings.filterwarnings(
@@ -128,9 +130,14 @@ def _sqlite_begin(conn: Any) -> None:
 class Database:
     """One engine and its session factory, owned by an app (never module-global)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False,
+                 generation: Generation | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
+        # announces credential/role/ban changes to every process (bridge.security.generation)
+        self.generation = generation
+        if generation is not None:
+            watch_engine(self.engine, generation)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         # transactions that may write begin IMMEDIATE on SQLite (same pool, other option)
         self.write_session_factory = sessionmaker(
