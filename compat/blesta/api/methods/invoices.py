@@ -52,7 +52,7 @@ ORDER_COLUMNS: dict[str, Any] = {
 }
 
 
-def paid_of(invoice: Invoice) -> Decimal:
+def paid_of(invoice: Any) -> Decimal:
     """What payments and credit put on the invoice, less what was refunded."""
     return invoice.amount_paid + invoice.credit_applied - invoice.amount_refunded
 
@@ -82,9 +82,9 @@ def line_object(invoice: Invoice, item: InvoiceItem) -> dict[str, Any]:
     }
 
 
-def invoice_object(invoice: Invoice, client: Client | None, *,
-                   lines: bool = True) -> dict[str, Any]:
-    """An invoice as ``invoices/get`` returns it (``lines=False``: as the lists do)."""
+def invoice_object(invoice: Any, client: Any, *, lines: bool = True) -> dict[str, Any]:
+    """An invoice as ``invoices/get`` returns it (``lines=False``: as the lists do; then
+    ``invoice`` and ``client`` may be plain rows of their columns)."""
     paid = paid_of(invoice)
     closed = invoice.paid_at or invoice.refunded_at or invoice.cancelled_at
     body: dict[str, Any] = {
@@ -173,12 +173,18 @@ def _statements() -> dict[str, Any]:
         return (query.order_by(Invoice.id).offset(bindparam("offset", type_=Integer))
                 .limit(bindparam("limit", type_=Integer)))
 
-    base = (select(Invoice).join(Client, Client.id == Invoice.client_id)
+    # every mapped invoice column labelled with its attribute name: a plain row reads like
+    # an Invoice for invoice_object (lines=False), without building ORM objects
+    columns = [getattr(Invoice, prop.key) for prop in Invoice.__mapper__.column_attrs]
+    base = (select(*columns).join(Client, Client.id == Invoice.client_id)
             .where(or_(Client.company_id == bindparam("company_id"),
                        Client.company_id.is_(None)),
                    Invoice.status.in_(bindparam("statuses", expanding=True))))
     return {
         "clients": select(Client).where(Client.id.in_(bindparam("ids", expanding=True))),
+        "client_rows": select(Client.id, Client.id_code, Client.first_name, Client.last_name,
+                              Client.company_name).where(
+            Client.id.in_(bindparam("ids", expanding=True))),
         "page": page(base),
         "page_client": page(base.where(Invoice.client_id == bindparam("client_id"))),
     }
@@ -229,8 +235,16 @@ def get_list(call: MethodCall) -> Any:
                                   "offset": (page - 1) * PER_PAGE, "limit": PER_PAGE}
         if client is not None:
             params["client_id"] = client
-        return rows(call, _statements()["page_client" if client is not None else "page"],
-                    params=params)
+        # plain rows on the connection: a GET has nothing to autoflush
+        conn = call.session.connection()
+        statements = _statements()
+        invoices = conn.execute(statements["page_client" if client is not None else "page"],
+                                params).all()
+        ids = list({invoice.client_id for invoice in invoices})
+        clients = {c.id: c for c in conn.execute(statements["client_rows"], {"ids": ids})} \
+            if ids else {}
+        return [invoice_object(invoice, clients.get(invoice.client_id), lines=False)
+                for invoice in invoices]
     query = filtered(call, call.arg("client_id"), call.arg("status"), call.vars("filters"))
     query = ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id)
     return rows(call, paged(query, page_of(call)))
