@@ -169,8 +169,8 @@ def _statements() -> dict[str, Any]:
     """Statements built once with bound parameters (``IN`` lists expand at execution):
     building and cache-keying them per call cost more than running them, and reusing the
     same object spares matching a new statement's columns to its cached compilation's."""
-    def page(query: Select[Any]) -> Select[Any]:
-        return (query.order_by(Invoice.id).offset(bindparam("offset", type_=Integer))
+    def page(query: Select[Any], *order: Any) -> Select[Any]:
+        return (query.order_by(*order, Invoice.id).offset(bindparam("offset", type_=Integer))
                 .limit(bindparam("limit", type_=Integer)))
 
     # every mapped invoice column labelled with its attribute name: a plain row reads like
@@ -187,7 +187,15 @@ def _statements() -> dict[str, Any]:
             Client.id.in_(bindparam("ids", expanding=True))),
         "page": page(base),
         "page_client": page(base.where(Invoice.client_id == bindparam("client_id"))),
+        # the default order_by of getList, ['date_due' => 'ASC'] (then id, as ordered() does)
+        "page_due": page(base, Invoice.due_date.asc()),
+        "page_client_due": page(base.where(Invoice.client_id == bindparam("client_id")),
+                                Invoice.due_date.asc()),
     }
+
+
+# the order_by default Blesta's signature gives getList
+DEFAULT_ORDER = {"date_due": "ASC"}
 
 
 def rows(call: MethodCall, query: Select[Any], *, lines: bool = False,
@@ -225,9 +233,11 @@ def get_line_items(call: MethodCall) -> Any:
 def get_list(call: MethodCall) -> Any:
     """One page (20) of invoices, by default the open ones due first."""
     word = str(call.arg("status") or "open")
+    order_by = call.arg("order_by")
     if word in STATUS_FILTER and word not in ("past_due", "pending") \
-            and not call.vars("filters") and not call.arg("order_by"):
-        # the common page (a plain status, no filters, id order): statements built once
+            and not call.vars("filters") and (not order_by or order_by == DEFAULT_ORDER):
+        # the common page (a plain status, no filters, the default or id order): statements
+        # built once
         client = optional_int(call.arg("client_id"), "client_id")
         page = page_of(call)
         params: dict[str, Any] = {"company_id": call.company_id,
@@ -238,8 +248,8 @@ def get_list(call: MethodCall) -> Any:
         # plain rows on the connection: a GET has nothing to autoflush
         conn = call.session.connection()
         statements = _statements()
-        invoices = conn.execute(statements["page_client" if client is not None else "page"],
-                                params).all()
+        name = ("page_client" if client is not None else "page") + ("_due" if order_by else "")
+        invoices = conn.execute(statements[name], params).all()
         ids = list({invoice.client_id for invoice in invoices})
         clients = {c.id: c for c in conn.execute(statements["client_rows"], {"ids": ids})} \
             if ids else {}
