@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bridge.context import emit
@@ -32,9 +32,13 @@ PAYABLE_STATUSES = frozenset(
 )
 
 
+# built once: every payment and credit movement reads it
+_PLACES = select(Currency.places).where(Currency.code == bindparam("code"))
+
+
 def currency_places(session: Session, code: str) -> int:
     """Decimal places of currency ``code`` (2 when the currency row is missing)."""
-    places = session.scalar(select(Currency.places).where(Currency.code == code))
+    places = session.scalar(_PLACES, {"code": code})
     return 2 if places is None else int(places)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bridge.db import utcnow
 from bridge.errors import Conflict, ModuleError, ValidationFailed
@@ -57,9 +57,14 @@ def transaction_rows(req: ApiRequest, txns: Sequence[Transaction]) -> list[dict[
     } for t in txns]
 
 
+# built once: AddInvoicePayment runs it on every call
+_RECORDED = select(Transaction.id).where(Transaction.gateway == bindparam("gateway"),
+                                         Transaction.gateway_txn_id == bindparam("transid"))
+
+
 def _recorded(req: ApiRequest, gateway: str, transid: str) -> bool:
-    return transid != "" and req.session.scalar(select(Transaction.id).where(
-        Transaction.gateway == gateway, Transaction.gateway_txn_id == transid)) is not None
+    return transid != "" and req.session.scalar(
+        _RECORDED, {"gateway": gateway, "transid": transid}) is not None
 
 
 @action("AddInvoicePayment")
