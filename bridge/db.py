@@ -8,10 +8,12 @@ aware UTC, refusing naive input so local time can never leak in.
 from __future__ import annotations
 
 import warnings
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -127,6 +129,22 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}" if mode else "BEGIN")
 
 
+@lru_cache(maxsize=256)
+def _row_class(keys: tuple[str, ...]) -> Any:
+    return namedtuple("PlainRow", keys)
+
+
+def plain_rows(result: Any) -> list[Any]:
+    """The rows of ``result`` as named tuples (one class per column list, built once).
+
+    A SQLAlchemy ``Row`` resolves every attribute by name through its result metadata (about
+    0.25 µs each); renderers read every column of every listed row, which made attribute
+    access cost more than fetching the page. A named tuple's attributes are plain tuple
+    indexes. Column names must be distinct identifiers (label them otherwise)."""
+    make = _row_class(tuple(result.keys()))._make
+    return [make(row) for row in result]
+
+
 class Database:
     """One engine and its session factory, owned by an app (never module-global)."""
 
@@ -181,5 +199,6 @@ __all__ = [
     "Text",
     "UTCDateTime",
     "make_engine",
+    "plain_rows",
     "utcnow",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 
+from bridge.db import plain_rows
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, Company, User, UserClient
 from bridge.schemas.clients import ClientSchema
@@ -120,8 +121,9 @@ def get(call: MethodCall) -> Any:
     client_id = integer(call.arg("client_id"), "client_id")
     # a plain row on the connection: loading the ORM object cost more than the rest of the
     # call, and a GET has nothing to autoflush
-    client = call.session.connection().execute(_statements()["get"], {
-        "company_id": call.company_id, "client_id": client_id}).first()
+    found = plain_rows(call.session.connection().execute(_statements()["get"], {
+        "company_id": call.company_id, "client_id": client_id}))
+    client = found[0] if found else None
     if client is None:
         return False
     return client_object(call, client, settings=as_bool(call.arg("get_settings", True), True))
@@ -163,7 +165,8 @@ def get_list(call: MethodCall) -> Any:
                   "limit": PER_PAGE}
         if status:
             params["statuses"] = STATUS_IN.get(str(status), [str(status)])
-        rows = conn.execute(_statements()["page_status" if status else "page"], params).all()
+        rows = plain_rows(conn.execute(_statements()["page_status" if status else "page"],
+                                       params))
     else:
         rows = conn.execute(_filtered(call, ROW_COLUMNS).order_by(Client.id)
                             .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from bridge.db import utcnow
+from bridge.db import plain_rows, utcnow
 from bridge.models import Client, Invoice, InvoiceItem
 from bridge.money import ZERO
 
@@ -249,10 +249,10 @@ def get_list(call: MethodCall) -> Any:
         conn = call.session.connection()
         statements = _statements()
         name = ("page_client" if client is not None else "page") + ("_due" if order_by else "")
-        invoices = conn.execute(statements[name], params).all()
+        invoices = plain_rows(conn.execute(statements[name], params))
         ids = list({invoice.client_id for invoice in invoices})
-        clients = {c.id: c for c in conn.execute(statements["client_rows"], {"ids": ids})} \
-            if ids else {}
+        clients = {c.id: c for c in plain_rows(
+            conn.execute(statements["client_rows"], {"ids": ids}))} if ids else {}
         return [invoice_object(invoice, clients.get(invoice.client_id), lines=False)
                 for invoice in invoices]
     query = filtered(call, call.arg("client_id"), call.arg("status"), call.vars("filters"))

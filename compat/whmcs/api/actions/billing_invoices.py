@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select
 
-from bridge.db import utcnow
+from bridge.db import plain_rows, utcnow
 from bridge.errors import ValidationFailed
 from bridge.models import Client, Currency, Invoice, InvoiceItem, Transaction
 from bridge.models.enums import InvoiceItemType, InvoiceStatus
@@ -255,7 +255,7 @@ def get_invoices(req: ApiRequest) -> dict[str, Any]:
     # ORM result processing for rows that are only rendered
     conn = req.session.connection()
     total = conn.execute(count, params).scalar() or 0
-    rows = [_invoice_list_row(row) for row in conn.execute(page, params)]
+    rows = [_invoice_list_row(row) for row in plain_rows(conn.execute(page, params))]
     return listing(int(total), start, rows, "invoices", "invoice")
 
 

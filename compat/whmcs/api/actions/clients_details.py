@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from bridge.countries import calling_code, country_name, formatted_phone
+from bridge.db import plain_rows
 from bridge.models import Client, Currency, CustomField, User, UserClient
 from bridge.services.clients import find_client_by_email
 from bridge.services.customfields import get_custom_field_values
@@ -134,8 +135,9 @@ def get_clients_details(req: ApiRequest) -> dict[str, Any]:
     if client_id is not None:
         # a plain row on the session's connection: a Get* call has nothing to autoflush, and
         # loading the ORM object cost more than the rest of the call
-        client = req.session.connection().execute(
-            _client_statements()[0], {"client_id": client_id}).first()
+        found = plain_rows(req.session.connection().execute(
+            _client_statements()[0], {"client_id": client_id}))
+        client = found[0] if found else None
     else:
         client = find_client_by_email(req.session, email)
     if client is None:
