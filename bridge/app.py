@@ -63,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(TESTING=settings.testing, JSON_SORT_KEYS=False)
     logging.basicConfig(level=settings.log_level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    generation = Generation(generation_path(settings.instance_path, settings.database_url))
+    generation = _generation(settings)
     state = BridgeState(
         settings=settings,
         db=Database(settings.database_url, echo=settings.sql_echo, generation=generation),
@@ -73,8 +73,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             blocked=settings.blocked_plugins,
             plugins_dir=settings.plugins_dir,
         ),
-        credential_cache=(CredentialCache(generation)
-                          if settings.api.get("credential_cache", True) else None),
+        credential_cache=(CredentialCache(generation) if generation is not None
+                          and settings.api.get("credential_cache", True) else None),
     )
     app.extensions["bridge"] = state
     from bridge.services.automation.on_paid import install_paid_listener
@@ -105,6 +105,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _generation(settings: Settings) -> Generation | None:
+    """The credential-change counter of this instance and database (see
+    :mod:`bridge.security.generation`); None, with the cache off, when the instance folder
+    cannot hold it (every process of the instance then reads credentials per call)."""
+    path = generation_path(settings.instance_path, settings.database_url)
+    try:
+        return Generation(path)
+    except OSError as exc:
+        logging.getLogger("bridge.app").warning(
+            "API credential cache off: cannot map %s (%s); credentials are read on every "
+            "call", path, exc)
+        return None
 
 
 def bridge_state(app: Flask | None = None) -> BridgeState:

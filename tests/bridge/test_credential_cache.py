@@ -231,3 +231,15 @@ def test_api_settings_are_validated(app_config: dict[str, Any]) -> None:
         create_app({**app_config, "api": {"credential_cache": "no"}})
     with pytest.raises(ConfigError, match="api.cache: unknown setting"):
         create_app({**app_config, "api": {"cache": False}})
+
+
+def test_a_planted_symlink_turns_the_cache_off_instead_of_following_it(
+        app_config: dict[str, Any], tmp_path: Any) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"\0" * 8)
+    path = generation_path(app_config["instance_path"], app_config["database_url"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target)
+    state = create_app(app_config).extensions["bridge"]
+    assert state.credential_cache is None and state.db.generation is None
+    assert target.read_bytes() == b"\0" * 8
