@@ -66,11 +66,30 @@ def lock_client(session: Session, client_id: int) -> Client:
     return client
 
 
+_LOCKED_INVOICES = "bridge.locked_invoices"
+
+
 def lock_invoice(session: Session, invoice_id: int) -> Invoice:
-    """Load invoice ``invoice_id`` with a row lock (FOR UPDATE where supported); NotFound."""
+    """Load invoice ``invoice_id`` with a row lock (FOR UPDATE where supported); NotFound.
+
+    A second call for the same invoice in the same transaction returns the object already
+    loaded and locked without another statement (a facade that locks the invoice to check
+    it, then a service that locks it again, run one SELECT inside the write transaction)."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_LOCKED_INVOICES)
+    if memo is not None and memo[0] is transaction and invoice_id in memo[1]:
+        held = session.get(Invoice, invoice_id)  # the identity map: no statement
+        if held is not None:
+            return held
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is None:
         raise NotFound("Invoice", invoice_id)
+    transaction = session.get_transaction()  # begun by the SELECT if none was open before
+    if memo is None or memo[0] is not transaction:
+        # the transaction object itself is kept: a later transaction is another object
+        memo = (transaction, set[int]())
+        session.info[_LOCKED_INVOICES] = memo
+    memo[1].add(invoice_id)
     return invoice
 
 
