@@ -75,7 +75,7 @@ class CredentialCache:
             self._entries.clear()  # something changed: every entry may be wrong now
             return None
         if time.time() >= entry.stamp_due:
-            del self._entries[key]
+            self._entries.pop(key, None)  # (another thread may have emptied it)
             return None
         return entry.caller
 
