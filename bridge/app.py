@@ -17,6 +17,8 @@ from bridge.context import Actor, bind_dispatcher, set_actor
 from bridge.db import Database
 from bridge.plugins import PluginHost
 from bridge.security import SecretBox
+from bridge.security.generation import Generation, generation_path
+from bridge.services.credential_cache import CACHE_KEY, GENERATION_AT_BEGIN, CredentialCache
 
 
 @dataclass
@@ -27,6 +29,8 @@ class BridgeState:
     db: Database
     secrets: SecretBox
     plugins: PluginHost
+    # verified API credentials of this worker (None: api.credential_cache = false)
+    credential_cache: CredentialCache | None = None
 
     @contextmanager
     def transaction(self, actor: Actor | None = None, *, write: bool = True
@@ -37,6 +41,10 @@ class BridgeState:
             session.info["bridge.secrets"] = self.secrets
             session.info["bridge.settings"] = self.settings
             session.info["bridge.plugins"] = self.plugins
+            cache = self.credential_cache
+            if cache is not None:  # read before the transaction's first statement
+                session.info[CACHE_KEY] = cache
+                session.info[GENERATION_AT_BEGIN] = cache.generation.read()
             if actor is not None:
                 set_actor(session, actor)
             bind_dispatcher(session, self.dispatch)
@@ -55,15 +63,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(TESTING=settings.testing, JSON_SORT_KEYS=False)
     logging.basicConfig(level=settings.log_level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    generation = _generation(settings)
     state = BridgeState(
         settings=settings,
-        db=Database(settings.database_url, echo=settings.sql_echo),
+        db=Database(settings.database_url, echo=settings.sql_echo, generation=generation),
         secrets=SecretBox(settings.secret_key),
         plugins=PluginHost(
             plugin_settings=settings.plugin_settings,
             blocked=settings.blocked_plugins,
             plugins_dir=settings.plugins_dir,
         ),
+        credential_cache=(CredentialCache(generation) if generation is not None
+                          and settings.api.get("credential_cache", True) else None),
     )
     app.extensions["bridge"] = state
     from bridge.services.automation.on_paid import install_paid_listener
@@ -94,6 +105,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _generation(settings: Settings) -> Generation | None:
+    """The credential-change counter of this instance and database (see
+    :mod:`bridge.security.generation`); None, with the cache off, when the instance folder
+    cannot hold it (every process of the instance then reads credentials per call)."""
+    path = generation_path(settings.instance_path, settings.database_url)
+    try:
+        return Generation(path)
+    except OSError as exc:
+        logging.getLogger("bridge.app").warning(
+            "API credential cache off: cannot map %s (%s); credentials are read on every "
+            "call", path, exc)
+        return None
 
 
 def bridge_state(app: Flask | None = None) -> BridgeState:

@@ -45,6 +45,8 @@ class Settings:
     plugin_settings: dict[str, Any] = field(default_factory=dict)
     # [automation] table: defaults of the automation.* runtime settings (docs/automation.md)
     automation: dict[str, Any] = field(default_factory=dict)
+    # [api] table: credential_cache (default true; see docs/performance.md)
+    api: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict of the settings (secret key masked)."""
@@ -177,6 +179,19 @@ def _validate(settings: Settings) -> list[str]:
         problems.append(f"serve_workers: must be at least 1, got {settings.serve_workers}")
     if settings.secret_key and len(settings.secret_key) < 16:
         problems.append("secret_key: must be at least 16 characters")
+    problems.extend(_validate_api(settings.api))
+    return problems
+
+
+_API_KEYS = {"credential_cache": bool}
+
+
+def _validate_api(api: Mapping[str, Any]) -> list[str]:
+    problems = [f"api.{key}: unknown setting (known: {', '.join(sorted(_API_KEYS))})"
+                for key in api if key not in _API_KEYS]
+    problems += [f"api.{key}: expected {kind.__name__}, got {api[key]!r}"
+                 for key, kind in _API_KEYS.items() if key in api
+                 and not isinstance(api[key], kind)]
     return problems
 
 

@@ -44,6 +44,7 @@ from bridge.security import (
 from bridge.security.passwords import BLESTA_PREFIX
 
 from .common import get_or_404, log_activity, secret_box, validate
+from .credential_cache import ApiCaller, session_cache
 
 LOGIN_FAILED = "invalid email or password"
 ADMIN_LOGIN_FAILED = "invalid username or password"
@@ -452,6 +453,36 @@ def verify_api_credential(session: Session, identifier: str, secret: str, ip: st
         cred.last_used_at = now
         cred.last_used_ip = ip
     return cred
+
+
+def check_api_credential(session: Session, identifier: str, secret: str, ip: str, *,
+                         skip_ip_check: bool = False, refuse_banned: bool = False) -> ApiCaller:
+    """Authenticate an API request like :func:`verify_api_credential` (same refusals, same
+    usage stamp and activity log) and return what the doors need as an :class:`ApiCaller`.
+
+    In a transaction opened by the app with the credential cache on, a repeated success is
+    answered from this worker's cache (:mod:`bridge.services.credential_cache`) while no
+    credential, role, allow-list or IP ban changed anywhere and the usage stamp is not due.
+    """
+    cached = session_cache(session)
+    key = None
+    if cached is not None and identifier and secret:
+        key = cached[0].key(identifier, secret, ip, skip_ip_check, refuse_banned)
+        hit = cached[0].get(key)
+        if hit is not None:
+            return hit
+    cred = verify_api_credential(session, identifier, secret, ip, skip_ip_check=skip_ip_check,
+                                 refuse_banned=refuse_banned)
+    actions = None if not cred.roles else frozenset(
+        a.lower() for role in cred.roles for a in role.allowed_actions)
+    caller = ApiCaller(cred.id, cred.identifier, cred.admin_id, cred.company_id, actions)
+    # cached only when the check wrote nothing: a stamp or activity row still has to be
+    # committed (or redone in a write transaction) through the uncached path
+    if cached is not None and key is not None and cred.last_used_at is not None \
+            and not (session.new or session.dirty):
+        due = cred.last_used_at.timestamp() + USAGE_STAMP_INTERVAL.total_seconds()
+        cached[0].put(key, caller, cached[1], due)
+    return caller
 
 
 def verify_admin_api_login(session: Session, username: str, password_md5: str, ip: str, *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridge.context import emit
@@ -90,15 +90,21 @@ def _check_refs(session: Session, values: Mapping[str, Any]) -> None:
     check_reference(session, Company, values.get("company_id"), "company_id", "company")
 
 
+_EMAIL_TAKEN = select(Client.id).where(func.lower(Client.email) == bindparam("email")).limit(1)
+# the default currency's code: the default one, else the first (one statement, no ORM object)
+_DEFAULT_CODE = select(Currency.code).order_by(Currency.is_default.desc(), Currency.id).limit(1)
+
+
 def _check_email_free(
     session: Session, email: str, company_id: int | None, exclude_id: int | None = None
 ) -> None:
     if get_setting(session, ALLOW_DUPLICATE_EMAIL, company_id) == "1":
         return
-    query = select(Client.id).where(func.lower(Client.email) == email.lower())
-    if exclude_id is not None:
-        query = query.where(Client.id != exclude_id)
-    other = session.scalar(query.limit(1))
+    if exclude_id is None:  # a new client: the statement built once
+        other = session.scalar(_EMAIL_TAKEN, {"email": email.lower()})
+    else:
+        other = session.scalar(select(Client.id).where(
+            func.lower(Client.email) == email.lower(), Client.id != exclude_id).limit(1))
     if other is not None:
         raise Conflict(f"email {email} is already used by client {other}; use another email "
                        f"or set {ALLOW_DUPLICATE_EMAIL}=1")
@@ -125,7 +131,9 @@ def add_client(session: Session, data: Mapping[str, Any]) -> Client:
     if owner_user_id is not None and session.get(User, owner_user_id) is None:
         raise ValidationFailed.single("owner_user_id", "invalid",
                                       f"user {owner_user_id} does not exist")
-    values.setdefault("currency", default_currency(session).code)
+    if "currency" not in values:
+        code = session.scalar(_DEFAULT_CODE)  # what default_currency() names
+        values["currency"] = code if code is not None else default_currency(session).code
     _check_email_free(session, values["email"], values.get("company_id"))
     client = Client(**values)
     if client.status == ClientStatus.CLOSED.value:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bridge.context import emit
@@ -32,9 +32,13 @@ PAYABLE_STATUSES = frozenset(
 )
 
 
+# built once: every payment and credit movement reads it
+_PLACES = select(Currency.places).where(Currency.code == bindparam("code"))
+
+
 def currency_places(session: Session, code: str) -> int:
     """Decimal places of currency ``code`` (2 when the currency row is missing)."""
-    places = session.scalar(select(Currency.places).where(Currency.code == code))
+    places = session.scalar(_PLACES, {"code": code})
     return 2 if places is None else int(places)
 
 
@@ -62,11 +66,30 @@ def lock_client(session: Session, client_id: int) -> Client:
     return client
 
 
+_LOCKED_INVOICES = "bridge.locked_invoices"
+
+
 def lock_invoice(session: Session, invoice_id: int) -> Invoice:
-    """Load invoice ``invoice_id`` with a row lock (FOR UPDATE where supported); NotFound."""
+    """Load invoice ``invoice_id`` with a row lock (FOR UPDATE where supported); NotFound.
+
+    A second call for the same invoice in the same transaction returns the object already
+    loaded and locked without another statement (a facade that locks the invoice to check
+    it, then a service that locks it again, run one SELECT inside the write transaction)."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_LOCKED_INVOICES)
+    if memo is not None and memo[0] is transaction and invoice_id in memo[1]:
+        held = session.get(Invoice, invoice_id)  # the identity map: no statement
+        if held is not None:
+            return held
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is None:
         raise NotFound("Invoice", invoice_id)
+    transaction = session.get_transaction()  # begun by the SELECT if none was open before
+    if memo is None or memo[0] is not transaction:
+        # the transaction object itself is kept: a later transaction is another object
+        memo = (transaction, set[int]())
+        session.info[_LOCKED_INVOICES] = memo
+    memo[1].add(invoice_id)
     return invoice
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -71,9 +71,13 @@ def _txn_ref(gateway_txn_id: str | None) -> str | None:
     return ref or None
 
 
+# built once: every payment runs it (building the statement cost more than running it)
+_RECORDED = select(Transaction).where(Transaction.gateway == bindparam("gateway"),
+                                      Transaction.gateway_txn_id == bindparam("ref"))
+
+
 def _recorded(session: Session, gateway: str, ref: str) -> Transaction | None:
-    return session.scalar(select(Transaction).where(Transaction.gateway == gateway,
-                                                    Transaction.gateway_txn_id == ref))
+    return session.scalar(_RECORDED, {"gateway": gateway, "ref": ref})
 
 
 def _existing(session: Session, gateway: str, ref: str) -> Transaction | None:
@@ -89,8 +93,11 @@ def _duplicate(gateway: str, ref: str, existing: Transaction | None) -> Duplicat
                             f"{ident}{where}; it was not applied again", ident)
 
 
-def _insert(session: Session, **values: Any) -> Transaction:
+def _insert(session: Session, *, checked: bool = False, **values: Any) -> Transaction:
     """Insert a transaction row, turning a unique-constraint race into DuplicatePayment.
+
+    ``checked``: the caller looked for a recorded (gateway, reference) in this transaction
+    just before, so the pre-insert check is not repeated (the constraint still backs it up).
 
     The row goes in through Core on the session's connection, so a duplicate-key failure
     does not poison the ORM session. SQLite and MySQL/InnoDB undo only the failing statement;
@@ -99,7 +106,7 @@ def _insert(session: Session, **values: Any) -> Transaction:
     the session events that release or drop the queued domain events.)
     """
     ref = values.get("gateway_txn_id")
-    if ref is not None:
+    if ref is not None and not checked:
         existing = _existing(session, values["gateway"], ref)
         if existing is not None:
             raise _duplicate(values["gateway"], ref, existing)
@@ -178,7 +185,7 @@ def apply_payment(
     if balance <= 0:
         raise Conflict(f"invoice {invoice.id} has nothing left to pay")
     txn = _insert(
-        session,
+        session, checked=True,
         client_id=invoice.client_id, invoice_id=invoice.id, kind=TransactionKind.PAYMENT.value,
         gateway=name, gateway_txn_id=ref, date=when,
         description=description or f"Invoice Payment (#{invoice.number or invoice.id})",

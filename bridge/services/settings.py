@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bridge.errors import Conflict, NotFound, ValidationFailed
@@ -56,15 +56,24 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+# built once (every write reads a few settings): the global row, and the company's row
+# before the global one in a single statement (FALSE sorts before TRUE)
+_GLOBAL_VALUE = select(Setting.value).where(Setting.key == bindparam("key"),
+                                            Setting.company_id.is_(None))
+_SCOPED_VALUE = (select(Setting.value)
+                 .where(Setting.key == bindparam("key"),
+                        or_(Setting.company_id == bindparam("company_id"),
+                            Setting.company_id.is_(None)))
+                 .order_by(Setting.company_id.is_(None)).limit(1))
+
+
 def get_setting(session: Session, key: str, company_id: int | None = None) -> str:
     """The value of ``key`` (company-specific first, then global, then the built-in default)."""
-    scopes: list[int | None] = [company_id, None] if company_id is not None else [None]
-    for scope in scopes:
-        cond = Setting.company_id.is_(None) if scope is None else Setting.company_id == scope
-        row = session.scalar(select(Setting).where(Setting.key == key, cond))
-        if row is not None:
-            return row.value
-    return DEFAULTS.get(key, "")
+    if company_id is None:
+        value = session.scalar(_GLOBAL_VALUE, {"key": key})
+    else:
+        value = session.scalar(_SCOPED_VALUE, {"key": key, "company_id": company_id})
+    return DEFAULTS.get(key, "") if value is None else str(value)
 
 
 def set_setting(session: Session, key: str, value: str, company_id: int | None = None) -> None:

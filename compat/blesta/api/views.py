@@ -18,7 +18,7 @@ from bridge.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from bridge.services.access import verify_api_credential
+from bridge.services.access import check_api_credential, verify_api_credential
 from compat.whmcs.api.auth import keep_auth_writes
 from compat.whmcs.api.params import parse_pairs
 
@@ -74,7 +74,7 @@ def api(rest: str) -> Response:
         # one transaction for authentication and the method (the common case)
         with state.transaction(door, write=write) as session:
             try:
-                credential = verify_api_credential(session, user, key, ip)
+                credential = check_api_credential(session, user, key, ip)
             except PermissionDenied as exc:
                 if exc.message.startswith("Invalid IP"):
                     return _error(model, fmt, 403, {"ip": {"allowed": exc.message}})

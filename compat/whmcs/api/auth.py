@@ -15,11 +15,7 @@ from sqlalchemy.orm import Session
 from bridge.app import bridge_state
 from bridge.context import Actor
 from bridge.errors import PermissionDenied
-from bridge.services.access import (
-    credential_allows,
-    verify_admin_api_login,
-    verify_api_credential,
-)
+from bridge.services.access import check_api_credential, verify_admin_api_login
 from bridge.services.settings import get_setting
 
 from .registry import ApiError
@@ -87,8 +83,8 @@ def authenticate(session: Session, params: dict[str, object], action: str, ip: s
     skip_ip = bool(access_key) and _access_key_ok(session, access_key)
     try:
         try:
-            credential = verify_api_credential(session, identifier, secret, ip,
-                                               skip_ip_check=skip_ip, refuse_banned=True)
+            credential = check_api_credential(session, identifier, secret, ip,
+                                              skip_ip_check=skip_ip, refuse_banned=True)
         except PermissionDenied as exc:
             if exc.message.startswith("Invalid IP"):
                 raise
@@ -100,7 +96,7 @@ def authenticate(session: Session, params: dict[str, object], action: str, ip: s
             limiter.failed(ip)
             raise ApiError(AUTH_FAILED, status=403) from exc
         raise ApiError(exc.message, status=403) from exc
-    if not credential_allows(credential, action):
+    if not credential.allows(action):
         raise ApiError(f'Invalid Permissions: API action "{action.lower()}" is not allowed',
                        status=403)
     return Caller(credential.admin_id, credential.identifier, credential.id)

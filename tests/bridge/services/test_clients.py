@@ -16,6 +16,7 @@ from bridge.models import (
     Client,
     ClientNote,
     Contact,
+    Currency,
     CustomFieldValue,
     Domain,
     Invoice,
@@ -371,3 +372,17 @@ def test_get_client(db, usd):
     assert clients.find_client_by_email(db, "nobody@example.com") is None
     with pytest.raises(NotFound):
         clients.get_client(db, 12345)
+
+
+def test_a_new_client_gets_the_default_currency_else_the_first(db):
+    from bridge.services.settings import add_currency
+
+    add_currency(db, "EUR")  # the first currency added becomes the default
+    add_currency(db, "GBP")
+    assert _client(db).currency == "EUR"
+    db.execute(Currency.__table__.update().values(is_default=False))
+    db.execute(Currency.__table__.update().where(Currency.code == "GBP").values(
+        is_default=True))
+    assert _client(db, email="b@example.com").currency == "GBP"
+    db.execute(Currency.__table__.update().values(is_default=False))
+    assert _client(db, email="c@example.com").currency == "EUR"  # none marked: the first

@@ -127,3 +127,31 @@ def test_apply_credit_refused_on_closed_invoices(db, factories) -> None:
         with pytest.raises(Conflict, match=invoice.status):
             apply_credit(db, invoice.id)
     assert client.credit_balance == D("90.00")
+
+
+def test_lock_invoice_reads_once_per_transaction(db, factories):
+    from sqlalchemy import event
+
+    from bridge.services.credit import lock_invoice
+
+    invoice = _invoice(db, factories.client(), "10.00")
+    db.commit()
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "FROM invoices" in statement:
+            seen.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = lock_invoice(db, invoice.id)
+        assert lock_invoice(db, invoice.id) is first and len(seen) == 1
+        with pytest.raises(NotFound):
+            lock_invoice(db, invoice.id + 1000)
+        db.commit()
+        lock_invoice(db, invoice.id)  # a new transaction locks again
+        assert len(seen) == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    db.rollback()

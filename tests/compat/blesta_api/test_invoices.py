@@ -243,3 +243,19 @@ def test_delete_draft_removes_only_drafts(call, client_id, db):
         "invoice_id": {"draft": "Only draft invoices may be deleted."}}
     assert load(db, Invoice, live_id) is not None
     assert call("POST", "invoices/deleteDraft", invoice_id=draft_id)[0] == 400
+
+
+@pytest.mark.parametrize("client_arg", [True, False])
+def test_get_list_common_page_matches_the_general_path(call, client_id, client_arg):
+    # the default order (date_due, then id) and no filters take prebuilt statements and
+    # plain rows; an equivalent explicit order takes the general path: same answer
+    for due in ("2026-03-20", "2026-03-10", "2026-03-15", "2026-03-10"):
+        assert _add(call, client_id, **{"vars[date_due]": due})[0] == 200
+    args = {"client_id": client_id} if client_arg else {}
+    common = call("GET", "invoices/getList", status="active", **args)[1]["response"]
+    general = call("GET", "invoices/getList", status="active", **args,
+                   **{"order_by[date_due]": "ASC", "order_by[id]": "ASC"})[1]["response"]
+    assert len(common) == 4 and common == general
+    assert [row["date_due"][:10] for row in common] == [
+        "2026-03-10", "2026-03-10", "2026-03-15", "2026-03-20"]
+    assert common[0]["id"] < common[1]["id"] and common[0]["client_first_name"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 
+from bridge.db import plain_rows
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, Company, User, UserClient
 from bridge.schemas.clients import ClientSchema
@@ -31,11 +32,13 @@ def _statements() -> dict[str, Any]:
     """The statements of ``clients/get`` and :func:`client_rows`, built once with bound
     parameters (``IN`` lists expand at execution): building and cache-keying them on every
     call cost more than running them."""
+    # every mapped column labelled with its attribute name: the row reads like a Client
+    columns = [getattr(Client, prop.key) for prop in Client.__mapper__.column_attrs]
     return {
-        "get": select(Client).where(
+        "get": select(*columns).where(
             in_company(Client.company_id, bindparam("company_id")),
             Client.id == bindparam("client_id")),
-        "groups": select(ClientGroup).where(
+        "groups": select(ClientGroup.id, ClientGroup.name).where(
             ClientGroup.id.in_(bindparam("ids", expanding=True))),
         "owners": select(UserClient.client_id, UserClient.user_id).where(
             UserClient.client_id.in_(bindparam("ids", expanding=True)),
@@ -65,15 +68,18 @@ def client_rows(call: MethodCall, clients: Sequence[Any], *,
     statements = _statements()
     ids = [c.id for c in clients]
     group_ids = {c.group_id for c in clients if c.group_id is not None}
-    groups = {g.id: g for g in call.session.scalars(
+    # plain rows on the connection (no ORM execution per statement); a write call that got
+    # here has its changes flushed first, as the session's autoflush would have
+    call.session.flush()
+    conn = call.session.connection()
+    groups = {g.id: g for g in conn.execute(
         statements["groups"], {"ids": list(group_ids)})} if group_ids else {}
     owners: dict[int, int] = {}
     if ids:
-        owners = {cid: uid for cid, uid in call.session.execute(
-            statements["owners"], {"ids": ids})}
+        owners = {cid: uid for cid, uid in conn.execute(statements["owners"], {"ids": ids})}
     modes: dict[int, str] = {}
     if owners:
-        modes = {uid: mode for uid, mode in call.session.execute(
+        modes = {uid: mode for uid, mode in conn.execute(
             statements["modes"], {"ids": list(set(owners.values()))})}
     out = []
     for client in clients:
@@ -102,9 +108,10 @@ def client_rows(call: MethodCall, clients: Sequence[Any], *,
     return out
 
 
-def client_object(call: MethodCall, client: Client, *, settings: bool = True) -> dict[str, Any]:
-    """A client as ``clients/get`` returns it: client columns, primary contact, group, user
-    (``username``, ``two_factor_*``, ``date_added``) and settings."""
+def client_object(call: MethodCall, client: Any, *, settings: bool = True) -> dict[str, Any]:
+    """A client (a Client, or a row of all its columns) as ``clients/get`` returns it: client
+    columns, primary contact, group, user (``username``, ``two_factor_*``, ``date_added``) and
+    settings."""
     return client_rows(call, [client], settings=settings)[0]
 
 
@@ -112,8 +119,11 @@ def client_object(call: MethodCall, client: Client, *, settings: bool = True) ->
 def get(call: MethodCall) -> Any:
     """One client, or false when it does not exist (in this company)."""
     client_id = integer(call.arg("client_id"), "client_id")
-    client = call.session.scalar(_statements()["get"], {"company_id": call.company_id,
-                                                        "client_id": client_id})
+    # a plain row on the connection: loading the ORM object cost more than the rest of the
+    # call, and a GET has nothing to autoflush
+    found = plain_rows(call.session.connection().execute(_statements()["get"], {
+        "company_id": call.company_id, "client_id": client_id}))
+    client = found[0] if found else None
     if client is None:
         return False
     return client_object(call, client, settings=as_bool(call.arg("get_settings", True), True))
@@ -155,7 +165,8 @@ def get_list(call: MethodCall) -> Any:
                   "limit": PER_PAGE}
         if status:
             params["statuses"] = STATUS_IN.get(str(status), [str(status)])
-        rows = conn.execute(_statements()["page_status" if status else "page"], params).all()
+        rows = plain_rows(conn.execute(_statements()["page_status" if status else "page"],
+                                       params))
     else:
         rows = conn.execute(_filtered(call, ROW_COLUMNS).order_by(Client.id)
                             .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()

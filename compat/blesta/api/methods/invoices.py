@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from bridge.db import utcnow
+from bridge.db import plain_rows, utcnow
 from bridge.models import Client, Invoice, InvoiceItem
 from bridge.money import ZERO
 
@@ -52,7 +52,7 @@ ORDER_COLUMNS: dict[str, Any] = {
 }
 
 
-def paid_of(invoice: Invoice) -> Decimal:
+def paid_of(invoice: Any) -> Decimal:
     """What payments and credit put on the invoice, less what was refunded."""
     return invoice.amount_paid + invoice.credit_applied - invoice.amount_refunded
 
@@ -82,9 +82,9 @@ def line_object(invoice: Invoice, item: InvoiceItem) -> dict[str, Any]:
     }
 
 
-def invoice_object(invoice: Invoice, client: Client | None, *,
-                   lines: bool = True) -> dict[str, Any]:
-    """An invoice as ``invoices/get`` returns it (``lines=False``: as the lists do)."""
+def invoice_object(invoice: Any, client: Any, *, lines: bool = True) -> dict[str, Any]:
+    """An invoice as ``invoices/get`` returns it (``lines=False``: as the lists do; then
+    ``invoice`` and ``client`` may be plain rows of their columns)."""
     paid = paid_of(invoice)
     closed = invoice.paid_at or invoice.refunded_at or invoice.cancelled_at
     body: dict[str, Any] = {
@@ -169,19 +169,33 @@ def _statements() -> dict[str, Any]:
     """Statements built once with bound parameters (``IN`` lists expand at execution):
     building and cache-keying them per call cost more than running them, and reusing the
     same object spares matching a new statement's columns to its cached compilation's."""
-    def page(query: Select[Any]) -> Select[Any]:
-        return (query.order_by(Invoice.id).offset(bindparam("offset", type_=Integer))
+    def page(query: Select[Any], *order: Any) -> Select[Any]:
+        return (query.order_by(*order, Invoice.id).offset(bindparam("offset", type_=Integer))
                 .limit(bindparam("limit", type_=Integer)))
 
-    base = (select(Invoice).join(Client, Client.id == Invoice.client_id)
+    # every mapped invoice column labelled with its attribute name: a plain row reads like
+    # an Invoice for invoice_object (lines=False), without building ORM objects
+    columns = [getattr(Invoice, prop.key) for prop in Invoice.__mapper__.column_attrs]
+    base = (select(*columns).join(Client, Client.id == Invoice.client_id)
             .where(or_(Client.company_id == bindparam("company_id"),
                        Client.company_id.is_(None)),
                    Invoice.status.in_(bindparam("statuses", expanding=True))))
     return {
         "clients": select(Client).where(Client.id.in_(bindparam("ids", expanding=True))),
+        "client_rows": select(Client.id, Client.id_code, Client.first_name, Client.last_name,
+                              Client.company_name).where(
+            Client.id.in_(bindparam("ids", expanding=True))),
         "page": page(base),
         "page_client": page(base.where(Invoice.client_id == bindparam("client_id"))),
+        # the default order_by of getList, ['date_due' => 'ASC'] (then id, as ordered() does)
+        "page_due": page(base, Invoice.due_date.asc()),
+        "page_client_due": page(base.where(Invoice.client_id == bindparam("client_id")),
+                                Invoice.due_date.asc()),
     }
+
+
+# the order_by default Blesta's signature gives getList
+DEFAULT_ORDER = {"date_due": "ASC"}
 
 
 def rows(call: MethodCall, query: Select[Any], *, lines: bool = False,
@@ -219,9 +233,11 @@ def get_line_items(call: MethodCall) -> Any:
 def get_list(call: MethodCall) -> Any:
     """One page (20) of invoices, by default the open ones due first."""
     word = str(call.arg("status") or "open")
+    order_by = call.arg("order_by")
     if word in STATUS_FILTER and word not in ("past_due", "pending") \
-            and not call.vars("filters") and not call.arg("order_by"):
-        # the common page (a plain status, no filters, id order): statements built once
+            and not call.vars("filters") and (not order_by or order_by == DEFAULT_ORDER):
+        # the common page (a plain status, no filters, the default or id order): statements
+        # built once
         client = optional_int(call.arg("client_id"), "client_id")
         page = page_of(call)
         params: dict[str, Any] = {"company_id": call.company_id,
@@ -229,8 +245,16 @@ def get_list(call: MethodCall) -> Any:
                                   "offset": (page - 1) * PER_PAGE, "limit": PER_PAGE}
         if client is not None:
             params["client_id"] = client
-        return rows(call, _statements()["page_client" if client is not None else "page"],
-                    params=params)
+        # plain rows on the connection: a GET has nothing to autoflush
+        conn = call.session.connection()
+        statements = _statements()
+        name = ("page_client" if client is not None else "page") + ("_due" if order_by else "")
+        invoices = plain_rows(conn.execute(statements[name], params))
+        ids = list({invoice.client_id for invoice in invoices})
+        clients = {c.id: c for c in plain_rows(
+            conn.execute(statements["client_rows"], {"ids": ids}))} if ids else {}
+        return [invoice_object(invoice, clients.get(invoice.client_id), lines=False)
+                for invoice in invoices]
     query = filtered(call, call.arg("client_id"), call.arg("status"), call.vars("filters"))
     query = ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id)
     return rows(call, paged(query, page_of(call)))

@@ -13,12 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bridge.db import utcnow
-from bridge.errors import Conflict, ModuleError, ValidationFailed
+from bridge.errors import Conflict, ModuleError, NotFound, ValidationFailed
 from bridge.models import Client, Transaction
-from bridge.services.credit import PAYABLE_STATUSES
+from bridge.services.credit import PAYABLE_STATUSES, lock_invoice
 from bridge.services.gateway_ops import charge_invoice
 from bridge.services.payments import DuplicatePayment, add_transaction, apply_payment
 from bridge.services.transaction_edits import update_transaction
@@ -57,15 +57,28 @@ def transaction_rows(req: ApiRequest, txns: Sequence[Transaction]) -> list[dict[
     } for t in txns]
 
 
+# built once: AddInvoicePayment runs it on every call
+_RECORDED = select(Transaction.id).where(Transaction.gateway == bindparam("gateway"),
+                                         Transaction.gateway_txn_id == bindparam("transid"))
+
+
 def _recorded(req: ApiRequest, gateway: str, transid: str) -> bool:
-    return transid != "" and req.session.scalar(select(Transaction.id).where(
-        Transaction.gateway == gateway, Transaction.gateway_txn_id == transid)) is not None
+    return transid != "" and req.session.scalar(
+        _RECORDED, {"gateway": gateway, "transid": transid}) is not None
 
 
 @action("AddInvoicePayment")
 def add_invoice_payment(req: ApiRequest) -> dict[str, Any]:
     """Record a payment on an invoice (the whole balance when ``amount`` is not sent)."""
-    invoice = invoice_or_fail(req)
+    # locked now, as apply_payment would lock it: one read of the invoice in the write
+    # transaction instead of two
+    invoice_id = req.integer("invoiceid", message="Invoice ID Not Found")
+    try:
+        invoice = lock_invoice(req.session, invoice_id) if invoice_id else None
+    except NotFound:
+        invoice = None
+    if invoice is None:
+        raise ApiError("Invoice ID Not Found")
     transid = req.require("transid")
     gateway = req.require("gateway")
     paid_at = moment(req, "date", "date must be in the format YYYY-MM-DD HH:MM:SS")

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 
+from bridge.db import plain_rows
 from bridge.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bridge.models import Client, ClientGroup, Contact, Currency, ModuleSetting, User, UserClient
 from bridge.models.mail import OutboxMessage
@@ -246,7 +247,7 @@ def get_clients(req: ApiRequest) -> dict[str, Any]:
                 "companyname": c.company_name, "email": c.email,
                 "datecreated": ymd(c.created_at.date() if c.created_at else None),
                 "groupid": c.group_id or 0, "status": CLIENT_STATUS.get(c.status, c.status)}
-               for c in conn.execute(page, params)]
+               for c in plain_rows(conn.execute(page, params))]
     return listing(int(total), start, clients, "clients", "client")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from bridge.countries import calling_code, country_name, formatted_phone
+from bridge.db import plain_rows
 from bridge.models import Client, Currency, CustomField, User, UserClient
 from bridge.services.clients import find_client_by_email
 from bridge.services.customfields import get_custom_field_values
@@ -26,6 +27,16 @@ def _last_login(moment: datetime | None, ip: str) -> str:
     if moment is None:
         return "No Login Logged"
     return f"Date: {moment.strftime('%d/%m/%Y %H:%M')}<br>IP Address: {ip}<br>Host: "
+
+
+@cache
+def _client_statements() -> tuple[Any, Any]:
+    """The client row by id (every mapped column, labelled with its attribute name, so the
+    row reads like the model) and the currency id by code, built once."""
+    columns = [getattr(Client, prop.key) for prop in Client.__mapper__.column_attrs]
+    client = select(*columns).where(Client.id == bindparam("client_id"))
+    currency = select(Currency.id).where(Currency.code == bindparam("code"))
+    return client, currency
 
 
 @cache
@@ -68,10 +79,12 @@ def _custom_fields(req: ApiRequest, client_id: int) -> dict[str, Any]:
     return out
 
 
-def client_details(req: ApiRequest, client: Client) -> dict[str, Any]:
-    """The ``client`` object of GetClientsDetails."""
+def client_details(req: ApiRequest, client: Any) -> dict[str, Any]:
+    """The ``client`` object of GetClientsDetails (``client``: a Client or a plain row of
+    its columns)."""
     users, owner_id, logins = _users(req, client.id)
-    currency = req.session.scalar(select(Currency).where(Currency.code == client.currency))
+    currency = req.session.connection().execute(
+        _client_statements()[1], {"code": client.currency}).scalar()
     prefs = client.email_preferences or {}
     phone = formatted_phone(client.phone, client.country)
     if client.last_login_at is not None:
@@ -80,7 +93,8 @@ def client_details(req: ApiRequest, client: Client) -> dict[str, Any]:
     details: dict[str, Any] = {
         "client_id": client.id, "owner_user_id": owner_id, "userid": client.id,
         "id": client.id, "uuid": "", "firstname": client.first_name,
-        "lastname": client.last_name, "fullname": client.full_name,
+        "lastname": client.last_name,
+        "fullname": f"{client.first_name} {client.last_name}".strip(),  # Client.full_name
         "companyname": client.company_name, "email": client.email,
         "address1": client.address1, "address2": client.address2, "city": client.city,
         "fullstate": client.state, "state": client.state, "postcode": client.postcode,
@@ -90,7 +104,7 @@ def client_details(req: ApiRequest, client: Client) -> dict[str, Any]:
         "statecode": client.state, "countryname": country_name(client.country),
         "phonecc": calling_code(client.country), "phonenumberformatted": phone,
         "telephoneNumber": phone, "billingcid": client.billing_contact_id or 0,
-        "notes": client.notes, "currency": currency.id if currency else 0,
+        "notes": client.notes, "currency": currency or 0,
         "defaultgateway": client.default_gateway, "groupid": client.group_id or 0,
         "status": CLIENT_STATUS.get(client.status, client.status),
         "credit": money(client.credit_balance), "taxexempt": client.tax_exempt,
@@ -117,13 +131,21 @@ def get_clients_details(req: ApiRequest) -> dict[str, Any]:
     email = req.text("email")
     if client_id is None and not email:
         raise ApiError("Either clientid Or email Is Required")
-    client = req.session.get(Client, client_id) if client_id is not None else \
-        find_client_by_email(req.session, email)
+    client: Any
+    if client_id is not None:
+        # a plain row on the session's connection: a Get* call has nothing to autoflush, and
+        # loading the ORM object cost more than the rest of the call
+        found = plain_rows(req.session.connection().execute(
+            _client_statements()[0], {"client_id": client_id}))
+        client = found[0] if found else None
+    else:
+        client = find_client_by_email(req.session, email)
     if client is None:
         raise ApiError("Client Not Found")
     details = client_details(req, client)
     # WHMCS still repeats the client keys at the top level (deprecated, kept for old callers)
     body: dict[str, Any] = {**details, "client": details}
     if req.flag("stats"):
-        body["stats"] = client_stats(req, client)
+        model = client if isinstance(client, Client) else req.session.get(Client, client.id)
+        body["stats"] = client_stats(req, model)
     return body
