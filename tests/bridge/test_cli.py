@@ -56,6 +56,7 @@ def test_init_twice_seeds_once(tmp_path):
     assert "seeded company" in first.output
     assert "seeded default currency USD" in first.output
     assert "seeded 6 ticket statuses" in first.output
+    assert "seeded SQLite journal in WAL mode" in first.output
 
     second = runner.invoke(main, ["init"], env=env)
     assert second.exit_code == 0, second.output
@@ -68,6 +69,10 @@ def test_init_twice_seeds_once(tmp_path):
     assert _count(url, Currency) == 1
     assert _count(url, TicketStatus) == 6
     assert (tmp_path / "instance" / "secret.key").exists()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cli.db") as raw:  # the mode is kept in the file
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_init_reports_bad_configuration(tmp_path):
