@@ -79,9 +79,8 @@ def test_repeated_calls_are_answered_from_the_cache(app: Any, web: Any) -> None:
     assert seen and not [s for s in seen if "api_credentials" in s]
 
 
-@pytest.mark.parametrize("change", ["disable", "rekey", "delete", "drop_role_action", "ban"])
-def test_whmcs_refuses_the_very_next_call_after_a_change(web: Any, db: Any, change: str) -> None:
-    warm(web)
+def change_credential(db: Any, change: str) -> None:
+    """Make one change that must refuse the next call, and commit it."""
     cred = credential(db)
     if change == "disable":
         cred.disabled = True
@@ -89,12 +88,23 @@ def test_whmcs_refuses_the_very_next_call_after_a_change(web: Any, db: Any, chan
         cred.secret_hash = hash_api_secret("another-secret-0123456789")
     elif change == "delete":
         db.delete(cred)
+    elif change == "delete_core":  # a Core DELETE, not through the ORM
+        db.execute(delete(ApiCredential).where(ApiCredential.identifier == ID))
     elif change == "drop_role_action":
         role = db.scalar(select(ApiRole).where(ApiRole.name == "readers"))
         role.allowed_actions = ["GetClients"]
+    elif change == "allow_list":
+        cred.allowed_ips = ["192.0.2.10"]
     else:
+        assert change == "ban", change
         ban_ip(db, "127.0.0.1", "abuse")
     db.commit()
+
+
+@pytest.mark.parametrize("change", ["disable", "rekey", "delete", "drop_role_action", "ban"])
+def test_whmcs_refuses_the_very_next_call_after_a_change(web: Any, db: Any, change: str) -> None:
+    warm(web)
+    change_credential(db, change)
     answer = whmcs(web)
     assert answer["result"] == "error"
     expected = ('Invalid Permissions: API action "getcurrencies" is not allowed'
@@ -103,19 +113,10 @@ def test_whmcs_refuses_the_very_next_call_after_a_change(web: Any, db: Any, chan
     assert answer["message"] == expected
 
 
-@pytest.mark.parametrize("change", ["disable", "rekey", "delete", "allow_list"])
+@pytest.mark.parametrize("change", ["disable", "rekey", "delete_core", "allow_list"])
 def test_blesta_refuses_the_very_next_call_after_a_change(web: Any, db: Any, change: str) -> None:
     warm(web)
-    cred = credential(db)
-    if change == "disable":
-        cred.disabled = True
-    elif change == "rekey":
-        cred.secret_hash = hash_api_secret("another-secret-0123456789")
-    elif change == "delete":
-        db.execute(delete(ApiCredential).where(ApiCredential.identifier == ID))
-    else:
-        cred.allowed_ips = ["192.0.2.10"]
-    db.commit()
+    change_credential(db, change)
     assert blesta(web) == (403 if change == "allow_list" else 401)
 
 
