@@ -17,7 +17,13 @@ from bridge.context import Actor, bind_dispatcher, set_actor
 from bridge.db import Database
 from bridge.plugins import PluginHost
 from bridge.security import SecretBox
-from bridge.security.generation import Generation, generation_path
+from bridge.security.generation import Generation, generation_path, watch_tables
+from bridge.services.count_cache import (
+    COUNT_CACHE_KEY,
+    COUNT_GENERATIONS_AT_BEGIN,
+    COUNTED_TABLES,
+    CountCache,
+)
 from bridge.services.credential_cache import CACHE_KEY, GENERATION_AT_BEGIN, CredentialCache
 
 
@@ -31,6 +37,8 @@ class BridgeState:
     plugins: PluginHost
     # verified API credentials of this worker (None: api.credential_cache = false)
     credential_cache: CredentialCache | None = None
+    # row counts of the list calls (None: api.count_cache = false)
+    count_cache: CountCache | None = None
 
     @contextmanager
     def transaction(self, actor: Actor | None = None, *, write: bool = True
@@ -45,6 +53,10 @@ class BridgeState:
             if cache is not None:  # read before the transaction's first statement
                 session.info[CACHE_KEY] = cache
                 session.info[GENERATION_AT_BEGIN] = cache.generation.read()
+            counts = self.count_cache
+            if counts is not None:  # likewise before the first statement
+                session.info[COUNT_CACHE_KEY] = counts
+                session.info[COUNT_GENERATIONS_AT_BEGIN] = counts.snapshot()
             if actor is not None:
                 set_actor(session, actor)
             bind_dispatcher(session, self.dispatch)
@@ -76,6 +88,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         credential_cache=(CredentialCache(generation) if generation is not None
                           and settings.api.get("credential_cache", True) else None),
     )
+    table_generations = _table_generations(settings)
+    if table_generations is not None:
+        # every app engine announces its writes to the counted tables, cache on or off
+        watch_tables(state.db.engine, table_generations)
+        if settings.api.get("count_cache", True):
+            state.count_cache = CountCache(table_generations)
     app.extensions["bridge"] = state
     from bridge.services.automation.on_paid import install_paid_listener
 
@@ -118,6 +136,19 @@ def _generation(settings: Settings) -> Generation | None:
         logging.getLogger("bridge.app").warning(
             "API credential cache off: cannot map %s (%s); credentials are read on every "
             "call", path, exc)
+        return None
+
+
+def _table_generations(settings: Settings) -> dict[str, Generation] | None:
+    """The change counters of the tables whose row counts are cached (see
+    :mod:`bridge.services.count_cache`); None, with the cache off, when they can't be mapped."""
+    try:
+        return {table: Generation(generation_path(settings.instance_path, settings.database_url,
+                                                  f"{table}-count"))
+                for table in COUNTED_TABLES}
+    except OSError as exc:
+        logging.getLogger("bridge.app").warning(
+            "row count cache off: cannot map its counter files (%s)", exc)
         return None
 
 

@@ -183,7 +183,7 @@ def _validate(settings: Settings) -> list[str]:
     return problems
 
 
-_API_KEYS = {"credential_cache": bool}
+_API_KEYS = {"credential_cache": bool, "count_cache": bool}
 
 
 def _validate_api(api: Mapping[str, Any]) -> list[str]:

@@ -45,16 +45,17 @@ _STAMP_ONLY = re.compile(
     re.IGNORECASE)
 
 
-def generation_path(instance_path: str | Path, database_url: str) -> Path:
-    """The counter file of ``database_url`` in the instance folder (one per database, so
-    apps of one instance on different databases never share a counter)."""
+def generation_path(instance_path: str | Path, database_url: str,
+                    name: str = "api-credential") -> Path:
+    """The counter file ``name`` of ``database_url`` in the instance folder (one per database,
+    so apps of one instance on different databases never share a counter)."""
     url = make_url(database_url)
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and database and database != ":memory:":
         database = os.path.realpath(database)
     key = f"{url.get_backend_name()}://{url.host or ''}:{url.port or ''}/{database}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-    return Path(instance_path) / f"api-credential-generation-{digest}"
+    return Path(instance_path) / f"{name}-generation-{digest}"
 
 
 class Generation:
@@ -113,6 +114,46 @@ def watch_engine(engine: Engine, generation: Generation) -> None:
     def checkin(_dbapi_conn: Any, record: Any) -> None:
         if record is not None and record.info.pop(_PENDING, False):
             generation.bump()
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(engine, "begin", settle)
+    event.listen(engine.pool, "checkin", checkin)
+
+
+_PENDING_TABLES = "bridge.table_generations_pending"
+
+
+def _table_pattern(name: str) -> re.Pattern[str]:
+    # the table as a whole word: "clients" but not "user_clients" or "clients_x"
+    return re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])", re.IGNORECASE)
+
+
+def watch_tables(engine: Engine, generations: dict[str, Generation]) -> None:
+    """Bump ``generations[table]`` around every committed write naming ``table`` on
+    ``engine``, at the statement and again once its transaction has ended (the same two
+    bumps as :func:`watch_engine`, for the same reason)."""
+    patterns = {table: _table_pattern(table) for table in generations}
+
+    def before_cursor_execute(conn: Any, _cursor: Any, statement: str, _params: Any,
+                              _context: Any, _many: bool) -> None:
+        head = statement.lstrip()[:6].upper()
+        if head in ("SELECT", "PRAGMA"):
+            return
+        for table, pattern in patterns.items():
+            if pattern.search(statement):
+                generations[table].bump()
+                conn.info.setdefault(_PENDING_TABLES, set()).add(table)
+
+    def settle_tables(info: Any) -> None:
+        for table in info.pop(_PENDING_TABLES, ()):
+            generations[table].bump()
+
+    def settle(conn: Any) -> None:
+        settle_tables(conn.info)
+
+    def checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            settle_tables(record.info)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     event.listen(engine, "begin", settle)

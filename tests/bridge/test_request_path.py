@@ -98,6 +98,7 @@ def _statements(app: Any, **params: Any) -> list[str]:
     seen: list[str] = []
     engine = app.extensions["bridge"].db.engine
     app.extensions["bridge"].credential_cache.clear()  # count the credential statement too
+    app.extensions["bridge"].count_cache.clear()  # and the row count
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):

@@ -116,9 +116,10 @@ def sql_log(api_app) -> Callable[[], Any]:
         statements: list[str] = []
         # counted calls check their credential in the database (a cached check would make
         # the first counted call differ from the next)
-        cache = api_app.extensions["bridge"].credential_cache
-        if cache is not None:
-            cache.clear()
+        state = api_app.extensions["bridge"]
+        for cache in (state.credential_cache, state.count_cache):
+            if cache is not None:  # counted calls do all their work (no cached row counts)
+                cache.clear()
 
         def listen(*args: Any) -> None:
             statements.append(args[2])

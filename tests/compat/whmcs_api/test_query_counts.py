@@ -128,6 +128,11 @@ def counted_call(counted_app) -> Callable[[str, dict[str, str]], tuple[int, dict
 
     def run(action: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         statements: list[str] = []
+        # count every call's full work: nothing answered from the per-worker caches
+        state = app.extensions["bridge"]
+        for cache in (state.credential_cache, state.count_cache):
+            if cache is not None:
+                cache.clear()
 
         def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             statements.append(statement)

@@ -35,6 +35,7 @@ from bridge.errors import ValidationFailed
 from bridge.models import Client, Currency, Invoice, InvoiceItem, Transaction
 from bridge.models.enums import InvoiceItemType, InvoiceStatus
 from bridge.schemas.billing import EDITABLE_STATUSES
+from bridge.services.count_cache import cached_count
 from bridge.services.credit import apply_credit
 from bridge.services.invoices import (
     add_invoice_item,
@@ -284,7 +285,10 @@ def get_invoices(req: ApiRequest) -> dict[str, Any]:
     # plain rows on the session's connection: nothing to autoflush in a Get* call and no
     # ORM result processing for rows that are only rendered
     conn = req.session.connection()
-    total = conn.execute(count, params).scalar() or 0
+    # the count's SQL depends on the filters only (not the order); offset/limit don't count
+    filters = {k: v for k, v in params.items() if k not in ("offset", "limit")}
+    total = cached_count(req.session, conn, "invoices", ("GetInvoices", bool(client_id), shape),
+                         count, filters)
     rows = [_invoice_list_row(row) for row in plain_rows(conn.execute(page, params))]
     return listing(int(total), start, rows, "invoices", "invoice")
 

@@ -26,6 +26,7 @@ from bridge.services.clients import (
     find_client_by_email,
     update_client,
 )
+from bridge.services.count_cache import cached_count
 from bridge.services.customfields import set_custom_field_values
 from bridge.services.login_users import delete_users_without_clients
 
@@ -236,13 +237,17 @@ def get_clients(req: ApiRequest) -> dict[str, Any]:
     search = req.text("search")
     if search:
         params["like"] = f"{search}%"
+    full_name = bool(_FULL_NAME_CHARS.intersection(search))
     count, page = _list_statements(
-        bool(status), bool(search), bool(_FULL_NAME_CHARS.intersection(search)),
+        bool(status), bool(search), full_name,
         req.text("orderby").lower(), req.text("sorting").upper() == "DESC")
     # plain rows on the session's connection: a read of rows that are only rendered needs
     # no ORM result processing (and nothing is pending to autoflush in a Get* call)
     conn = req.session.connection()
-    total = conn.execute(count, params).scalar() or 0
+    # the count's SQL depends on the filters only (not the order); offset/limit don't count
+    filters = {k: v for k, v in params.items() if k not in ("offset", "limit")}
+    total = cached_count(req.session, conn, "clients",
+                         ("GetClients", bool(status), bool(search), full_name), count, filters)
     clients = [{"id": c.id, "firstname": c.first_name, "lastname": c.last_name,
                 "companyname": c.company_name, "email": c.email,
                 "datecreated": ymd(c.created_at.date() if c.created_at else None),
