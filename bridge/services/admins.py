@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import Admin, AdminRole
 
-from .common import get_or_404, log_activity
+from .common import apply_fields, get_or_404, log_activity
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME_LIMIT = 128
@@ -46,10 +46,7 @@ def update_admin(session: Session, admin_id: int, *, first_name: str | None = No
               "last_name": last_name.strip() if last_name is not None else None,
               "email": email.strip() if email is not None else None,
               "disabled": disabled, "role_id": role_id}
-    changed = [field for field, value in wanted.items()
-               if value is not None and getattr(admin, field) != value]
-    for field in changed:
-        setattr(admin, field, wanted[field])
+    changed = apply_fields(admin, wanted, skip_none=True)
     if changed:
         session.flush()
         log_activity(session, "admin.updated", f"Admin {admin.username} updated: "

@@ -15,9 +15,7 @@ from bridge.context import emit
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, ClientNote
 
-from .common import get_or_404, log_activity
-
-NOTE_FIELDS = ("title", "body", "sticky")
+from .common import apply_fields, get_or_404, log_activity
 
 
 def update_client_note(session: Session, note_id: int, *, title: str | None = None,
@@ -31,10 +29,7 @@ def update_client_note(session: Session, note_id: int, *, title: str | None = No
     if body is not None and not body.strip():
         raise ValidationFailed.single("body", "required", "the note is empty")
     wanted: dict[str, Any] = {"title": title, "body": body, "sticky": sticky}
-    changed = [name for name in NOTE_FIELDS
-               if wanted[name] is not None and getattr(note, name) != wanted[name]]
-    for name in changed:
-        setattr(note, name, wanted[name])
+    changed = apply_fields(note, wanted, skip_none=True)
     if changed:
         session.flush()
         log_activity(session, "client.note_updated", f"Note {note.id} of client "

@@ -123,10 +123,15 @@ def secret_box(session: Session) -> SecretBox:
     return box
 
 
-def apply_fields(obj: object, values: Mapping[str, Any]) -> list[str]:
-    """Set attributes from ``values``; return the names whose value actually changed."""
+def apply_fields(obj: object, values: Mapping[str, Any], *, skip_none: bool = False
+                 ) -> list[str]:
+    """Set attributes from ``values``; return the names whose value actually changed.
+
+    ``skip_none``: a None value means "not given" (partial edits) and leaves the attribute."""
     changed = []
     for key, value in values.items():
+        if skip_none and value is None:
+            continue
         if getattr(obj, key) != value:
             setattr(obj, key, value)
             changed.append(key)

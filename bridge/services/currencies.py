@@ -11,7 +11,7 @@ from bridge.db import Base, utcnow
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import Currency
 
-from .common import log_activity
+from .common import apply_fields, log_activity
 from .settings import get_currency
 
 FORMATS = (1, 2, 3, 4)  # 1234.56, 1,234.56, 1.234,56, 1,234
@@ -39,10 +39,7 @@ def update_currency(session: Session, code: str, *, prefix: str | None = None,
         raise ValidationFailed(errors)
     wanted = {"prefix": prefix, "suffix": suffix, "rate": rate, "places": places,
               "format": format}
-    changed = [name for name, value in wanted.items()
-               if value is not None and getattr(currency, name) != value]
-    for name in changed:
-        setattr(currency, name, wanted[name])
+    changed = apply_fields(currency, wanted, skip_none=True)
     if "rate" in changed:
         currency.rate_updated_at = utcnow()
     if changed:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import Admin, Company, CustomField, Ticket, TicketDepartment
 
-from .common import get_or_404, log_activity
+from .common import apply_fields, get_or_404, log_activity
 
 TEXT_FIELDS = {"name": 128, "email": 255, "description": 1_000_000}
 FLAGS = ("hidden", "clients_only")
@@ -72,9 +72,7 @@ def update_department(session: Session, department_id: int,
     ValidationFailed for bad input."""
     department = get_or_404(session, TicketDepartment, department_id, "Ticket department")
     values = _values(session, data, partial=True)
-    changed = [field for field, value in values.items() if getattr(department, field) != value]
-    for field in changed:
-        setattr(department, field, values[field])
+    changed = apply_fields(department, values)
     if changed:
         session.flush()
         log_activity(session, "department.updated", f"Support department {department.name} "

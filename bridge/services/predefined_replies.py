@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from bridge.errors import ValidationFailed
 from bridge.models.content import PredefinedReply, PredefinedReplyCategory
 
-from .common import get_or_404, log_activity
+from .common import apply_fields, get_or_404, log_activity
 
 NAME_LIMIT = 255
 
@@ -35,10 +35,7 @@ def update_predefined_reply(session: Session, reply_id: int, *, name: str | None
         raise ValidationFailed(errors)
     wanted = {"name": name.strip() if name is not None else None, "body": body,
               "category_id": category_id}
-    changed = [field for field, value in wanted.items()
-               if value is not None and getattr(reply, field) != value]
-    for field in changed:
-        setattr(reply, field, wanted[field])
+    changed = apply_fields(reply, wanted, skip_none=True)
     if changed:
         session.flush()
         log_activity(session, "predefined_reply.updated", f"Predefined reply {reply.name} "

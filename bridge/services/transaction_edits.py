@@ -20,7 +20,7 @@ from bridge.context import emit
 from bridge.errors import Conflict, NotFound, ValidationFailed
 from bridge.models import Transaction
 
-from .common import log_activity
+from .common import apply_fields, log_activity
 from .credit import currency_places, parse_amount
 
 RATE_PLACES = 4  # transactions.exchange_rate is stored with 4 decimals
@@ -76,9 +76,7 @@ def update_transaction(
         if other is not None:
             raise Conflict(f"{gateway_name} transaction {ref} is already recorded as "
                            f"transaction {other}")
-    changed = [name for name, value in values.items() if getattr(txn, name) != value]
-    for name in changed:
-        setattr(txn, name, values[name])
+    changed = apply_fields(txn, values)
     if changed:
         session.flush()
         log_activity(session, "transaction.updated", f"Transaction {txn.id} updated: "
