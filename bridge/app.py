@@ -75,7 +75,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(TESTING=settings.testing, JSON_SORT_KEYS=False)
     logging.basicConfig(level=settings.log_level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    generation = _generation(settings)
+    access = _counters(settings, {"access": "api-credential"}, "API credential cache")
+    generation = access["access"] if access is not None else None
     state = BridgeState(
         settings=settings,
         db=Database(settings.database_url, echo=settings.sql_echo, generation=generation),
@@ -88,7 +89,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         credential_cache=(CredentialCache(generation) if generation is not None
                           and settings.api.get("credential_cache", True) else None),
     )
-    table_generations = _table_generations(settings)
+    table_generations = _counters(
+        settings, {table: f"{table}-count" for table in COUNTED_TABLES}, "row count cache")
     if table_generations is not None:
         # every app engine announces its writes to the counted tables, cache on or off
         watch_tables(state.db.engine, table_generations)
@@ -125,30 +127,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _generation(settings: Settings) -> Generation | None:
-    """The credential-change counter of this instance and database (see
-    :mod:`bridge.security.generation`); None, with the cache off, when the instance folder
-    cannot hold it (every process of the instance then reads credentials per call)."""
-    path = generation_path(settings.instance_path, settings.database_url)
+def _counters(settings: Settings, files: Mapping[str, str], what: str
+              ) -> dict[str, Generation] | None:
+    """The change counters of this instance and database, ``key -> counter file name`` (see
+    :mod:`bridge.security.generation`); None, with a warning that ``what`` is off, when the
+    instance folder cannot hold them (every process of the instance then reads per call)."""
     try:
-        return Generation(path)
+        return {key: Generation(generation_path(settings.instance_path, settings.database_url,
+                                                name)) for key, name in files.items()}
     except OSError as exc:
-        logging.getLogger("bridge.app").warning(
-            "API credential cache off: cannot map %s (%s); credentials are read on every "
-            "call", path, exc)
-        return None
-
-
-def _table_generations(settings: Settings) -> dict[str, Generation] | None:
-    """The change counters of the tables whose row counts are cached (see
-    :mod:`bridge.services.count_cache`); None, with the cache off, when they can't be mapped."""
-    try:
-        return {table: Generation(generation_path(settings.instance_path, settings.database_url,
-                                                  f"{table}-count"))
-                for table in COUNTED_TABLES}
-    except OSError as exc:
-        logging.getLogger("bridge.app").warning(
-            "row count cache off: cannot map its counter files (%s)", exc)
+        logging.getLogger("bridge.app").warning("%s off: cannot map its counter file (%s)",
+                                                what, exc)
         return None
 
 

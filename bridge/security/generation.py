@@ -25,6 +25,7 @@ import logging
 import mmap
 import os
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,6 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 
 SIZE = 8
-_PENDING = "bridge.generation_pending"
 # tables whose rows decide whether an API credential is accepted
 _WATCHED = ("api_credential", "api_role", "banned_ip")
 # the usage stamp is written by the credential check itself once a minute per IP; it does
@@ -97,30 +97,46 @@ def writes_access_rows(statement: str) -> bool:
     return _STAMP_ONLY.match(statement) is None
 
 
-def watch_engine(engine: Engine, generation: Generation) -> None:
-    """Bump ``generation`` around every committed write to the access tables on ``engine``."""
+# Generation objects bumped by writes of the connection's open transaction, bumped again when
+# it ends (one set per connection, shared by every watcher of the engine)
+_PENDING = "bridge.generations_pending"
+
+
+def watch_writes(engine: Engine, touched: Callable[[str], Iterable[Generation]]) -> None:
+    """Bump the generations ``touched(statement)`` names for every write statement run on
+    ``engine``: at once (before the commit: readers from now on refill after it) and again
+    when that connection's transaction has ended (its next ``BEGIN`` or its return to the
+    pool, i.e. right after the commit). The second bump is the one that matters: a reader that
+    filled its cache between the first bump and the commit read the old rows."""
 
     def before_cursor_execute(conn: Any, _cursor: Any, statement: str, _params: Any,
                               _context: Any, _many: bool) -> None:
-        if writes_access_rows(statement):
-            generation.bump()  # before the commit: readers from now on refill after it
-            conn.info[_PENDING] = True
-
-    def settle(conn: Any) -> None:
-        # the transaction that wrote has ended (committed or rolled back): bump once more
-        if conn.info.pop(_PENDING, False):
+        if statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+            return
+        for generation in touched(statement):
             generation.bump()
+            conn.info.setdefault(_PENDING, set()).add(generation)
+
+    def settle(info: Any) -> None:
+        for generation in info.pop(_PENDING, ()):
+            generation.bump()
+
+    def on_begin(conn: Any) -> None:
+        settle(conn.info)
 
     def checkin(_dbapi_conn: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_PENDING, False):
-            generation.bump()
+        if record is not None:
+            settle(record.info)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    event.listen(engine, "begin", settle)
+    event.listen(engine, "begin", on_begin)
     event.listen(engine.pool, "checkin", checkin)
 
 
-_PENDING_TABLES = "bridge.table_generations_pending"
+def watch_engine(engine: Engine, generation: Generation) -> None:
+    """Bump ``generation`` around every committed write to the access tables on ``engine``."""
+    watch_writes(engine, lambda statement: (generation,) if writes_access_rows(statement)
+                 else ())
 
 
 def _table_pattern(name: str) -> re.Pattern[str]:
@@ -130,31 +146,7 @@ def _table_pattern(name: str) -> re.Pattern[str]:
 
 def watch_tables(engine: Engine, generations: dict[str, Generation]) -> None:
     """Bump ``generations[table]`` around every committed write naming ``table`` on
-    ``engine``, at the statement and again once its transaction has ended (the same two
-    bumps as :func:`watch_engine`, for the same reason)."""
-    patterns = {table: _table_pattern(table) for table in generations}
-
-    def before_cursor_execute(conn: Any, _cursor: Any, statement: str, _params: Any,
-                              _context: Any, _many: bool) -> None:
-        head = statement.lstrip()[:6].upper()
-        if head in ("SELECT", "PRAGMA"):
-            return
-        for table, pattern in patterns.items():
-            if pattern.search(statement):
-                generations[table].bump()
-                conn.info.setdefault(_PENDING_TABLES, set()).add(table)
-
-    def settle_tables(info: Any) -> None:
-        for table in info.pop(_PENDING_TABLES, ()):
-            generations[table].bump()
-
-    def settle(conn: Any) -> None:
-        settle_tables(conn.info)
-
-    def checkin(_dbapi_conn: Any, record: Any) -> None:
-        if record is not None:
-            settle_tables(record.info)
-
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    event.listen(engine, "begin", settle)
-    event.listen(engine.pool, "checkin", checkin)
+    ``engine`` (the same two bumps as :func:`watch_engine`)."""
+    patterns = [(_table_pattern(table), generation) for table, generation in generations.items()]
+    watch_writes(engine, lambda statement: [generation for pattern, generation in patterns
+                                            if pattern.search(statement)])
