@@ -19,7 +19,6 @@ from bridge.app import BridgeState
 from bridge.context import Actor
 from bridge.errors import ConfigError
 from bridge.services.automation.common import int_setting
-from bridge.services.automation.on_paid import TODAY_KEY
 from bridge.services.automation.runs import (
     LockBusy,
     acquire_lock,
@@ -30,6 +29,7 @@ from bridge.services.automation.runs import (
     release_lock,
     start_run,
 )
+from bridge.services.common import BUSINESS_DATE_KEY
 from hooks import JobSpec
 
 from .schedule import SUMMARY, all_jobs
@@ -118,7 +118,7 @@ def _run_job(state: BridgeState, job: JobSpec, today: date, holder: str,
                 raise LockBusy(f"the automation lock was taken over while {holder} was "
                                f"running (before job {job.name}); stopping this pass")
             run_id = start_run(session, job.name, today, holder).id
-            session.info[TODAY_KEY] = today
+            session.info[BUSINESS_DATE_KEY] = today
             counts = job.function(session, today, checkpoint=session.commit)
             finish_run(session, run_id, counts)
     except LockBusy:

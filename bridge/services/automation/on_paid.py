@@ -22,13 +22,12 @@ from bridge.errors import BridgeError
 from bridge.models import Domain, InvoiceItem
 from bridge.models.enums import InvoiceItemType
 
-from ..common import BUSINESS_DATE_KEY, business_date, log_activity
+from ..common import business_date, log_activity
 from ..registrar_ops import renew_at_registrar
 from .overdue import unsuspend_paid_services
 
 log = logging.getLogger(__name__)
 _HANDLED_KEY = "bridge.automation.paid_handled"
-TODAY_KEY = BUSINESS_DATE_KEY  # the runner states its --date under this session key
 
 
 def renew_paid_domains(session: Session, invoice_id: int) -> int:
