@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -166,25 +167,19 @@ def jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _fast_datetime(value: Any) -> Any:
-    # MySQL prints DATETIME/TIMESTAMP as "YYYY-MM-DD hh:mm:ss[.ffffff]", which the C
-    # fromisoformat reads; zero and impossible dates stay text, as pymysql's own converter
-    # leaves them (is_zero_date and to_utc read both)
-    if isinstance(value, (bytes, bytearray)):
-        value = value.decode("ascii")
-    try:
-        return dt.datetime.fromisoformat(value)
-    except ValueError:
-        return value
+def _iso_decoder(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+    # MySQL prints DATE as "YYYY-MM-DD" and DATETIME/TIMESTAMP as "YYYY-MM-DD
+    # hh:mm:ss[.ffffff]", which the C fromisoformat reads; zero and impossible dates stay
+    # text, as pymysql's own converters leave them (is_zero_date and to_utc read both)
+    def decode(value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray)):
+            value = value.decode("ascii")
+        try:
+            return parse(value)
+        except ValueError:
+            return value
 
-
-def _fast_date(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        value = value.decode("ascii")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return value
+    return decode
 
 
 def source_conversions() -> dict[Any, Any]:
@@ -194,7 +189,7 @@ def source_conversions() -> dict[Any, Any]:
     from pymysql.converters import conversions
 
     conv = dict(conversions)
-    conv[FIELD_TYPE.DATETIME] = _fast_datetime
-    conv[FIELD_TYPE.TIMESTAMP] = _fast_datetime
-    conv[FIELD_TYPE.DATE] = _fast_date
+    conv[FIELD_TYPE.DATETIME] = conv[FIELD_TYPE.TIMESTAMP] = _iso_decoder(
+        dt.datetime.fromisoformat)
+    conv[FIELD_TYPE.DATE] = _iso_decoder(dt.date.fromisoformat)
     return conv

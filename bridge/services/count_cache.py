@@ -60,7 +60,6 @@ class CountCache:
             entries.clear()
         entries[key] = (at_begin, count)
 
-
     def clear(self) -> None:
         """Forget every count."""
         for entries in self._entries.values():
