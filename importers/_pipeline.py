@@ -181,17 +181,24 @@ class _Run:
         """Store what a dry run found (its run row only, everything else was rolled back) so
         ``bridge import report`` shows it; it is marked dry and never resumed."""
         now = utcnow()
-        result = self.conn.execute(self.runs.insert().values(
-            source=self.importer.source, source_version=self.ctx.version,
-            source_url=_hide_password(source_url), status="finished", dry_run=True,
-            report={}, error="", started_at=now, finished_at=now,
-            options={"only": list(self.opts.only), "timezone": self.importer.timezone}))
-        assert result.inserted_primary_key is not None
-        report = {**report, "run_id": int(result.inserted_primary_key[0])}
-        self.conn.execute(self.runs.update().where(
-            self.runs.c.id == report["run_id"]).values(report=report))
+        run_id = self._insert_run(source_url, status="finished", dry_run=True, started_at=now,
+                                  finished_at=now)
+        report = {**report, "run_id": run_id}
+        self.conn.execute(self.runs.update().where(self.runs.c.id == run_id)
+                          .values(report=report))
         self.conn.commit()
         return report
+
+    def _insert_run(self, source_url: str, **values: Any) -> int:
+        """A new ``import_runs`` row describing this run (``values``: status and the rest)."""
+        row = {"source": self.importer.source, "source_version": self.ctx.version,
+               "source_url": _hide_password(source_url), "report": {}, "error": "",
+               "started_at": utcnow(),
+               "options": {"only": list(self.opts.only), "timezone": self.importer.timezone},
+               **values}
+        result = self.conn.execute(self.runs.insert().values(**row))
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0])
 
     def _open_run(self, source_url: str) -> int:
         runs = self.runs
@@ -208,14 +215,9 @@ class _Run:
                 status="running", error=""))
             self.commit()
             return int(run_id)
-        result = self.conn.execute(runs.insert().values(
-            source=self.importer.source, source_version=self.ctx.version,
-            source_url=_hide_password(source_url), status="running",
-            dry_run=self.opts.dry_run, report={}, error="", started_at=utcnow(),
-            options={"only": list(self.opts.only), "timezone": self.importer.timezone}))
+        run_id = self._insert_run(source_url, status="running", dry_run=self.opts.dry_run)
         self.commit()
-        assert result.inserted_primary_key is not None
-        return int(result.inserted_primary_key[0])
+        return run_id
 
     def _checkpoint(self, run_id: int, entity: Entity) -> dict[str, Any]:
         cp = self.checkpoints

@@ -231,12 +231,12 @@ class BatchWriter:
             chunk = ids[start : start + 500]
             for found in self.conn.execute(select(*wanted).where(table.c.id.in_(chunk))):
                 existing[found.id] = found._mapping
-        inserts: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+        inserts: list[Row] = []  # insert_rows sends each set of keys in its own executemany
         updates: dict[tuple[str, ...], list[Row]] = defaultdict(list)
         for row in rows:
             current = existing.get(row["id"])
             if current is None:
-                inserts[tuple(sorted(row))].append(row)
+                inserts.append(row)
                 status[id(row)] = "inserted"
                 continue
             changed = {k: v for k, v in row.items()
@@ -247,8 +247,7 @@ class BatchWriter:
             changed["b_id"] = row["id"]
             updates[tuple(sorted(changed))].append(changed)
             status[id(row)] = "updated"
-        for batch in inserts.values():
-            insert_rows(self.conn, table, batch)
+        insert_rows(self.conn, table, inserts)
         for keys, batch in updates.items():
             values: dict[str, Any] = {k: bindparam(k) for k in keys if k != "b_id"}
             stmt = table.update().where(table.c.id == bindparam("b_id")).values(values)
