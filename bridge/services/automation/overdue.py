@@ -33,33 +33,31 @@ from .common import (
 )
 
 
-def _overdue_services(status: str, cutoff: date) -> Any:
-    """Ids of ``status`` services billed on an open invoice due on or before ``cutoff``,
-    whose client group is not exempt."""
-    return (select(Service.id).distinct()
-            .join(InvoiceItem, and_(InvoiceItem.service_id == Service.id,
-                                    InvoiceItem.type == InvoiceItemType.SERVICE.value))
+def _overdue(model: type[Service] | type[ServiceAddon], link: Any, item_type: str,
+             status: str, cutoff: date) -> Any:
+    """Ids of ``status`` rows of ``model`` billed (``link``, lines of ``item_type``) on an open
+    invoice due on or before ``cutoff``, whose client group is not exempt."""
+    return (select(model.id).distinct()
+            .join(InvoiceItem, and_(link == model.id, InvoiceItem.type == item_type))
             .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
-            .join(Client, Client.id == Service.client_id)
+            .join(Client, Client.id == model.client_id)
             .outerjoin(ClientGroup, ClientGroup.id == Client.group_id)
-            .where(Service.status == status, Invoice.status.in_(PAYABLE_STATUSES),
+            .where(model.status == status, Invoice.status.in_(PAYABLE_STATUSES),
                    Invoice.due_date <= cutoff,
                    or_(ClientGroup.id.is_(None), ClientGroup.exempt_suspend_terminate.is_(False)))
-            .order_by(Service.id))
+            .order_by(model.id))
+
+
+def _overdue_services(status: str, cutoff: date) -> Any:
+    """Ids of ``status`` services billed on an open invoice due on or before ``cutoff``."""
+    return _overdue(Service, InvoiceItem.service_id, InvoiceItemType.SERVICE.value, status,
+                    cutoff)
 
 
 def _overdue_addons(cutoff: date) -> Any:
     """Ids of active addons billed on their own line of an open invoice due by ``cutoff``."""
-    return (select(ServiceAddon.id).distinct()
-            .join(InvoiceItem, and_(InvoiceItem.service_addon_id == ServiceAddon.id,
-                                    InvoiceItem.type == InvoiceItemType.ADDON.value))
-            .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
-            .join(Client, Client.id == ServiceAddon.client_id)
-            .outerjoin(ClientGroup, ClientGroup.id == Client.group_id)
-            .where(ServiceAddon.status == "active", Invoice.status.in_(PAYABLE_STATUSES),
-                   Invoice.due_date <= cutoff,
-                   or_(ClientGroup.id.is_(None), ClientGroup.exempt_suspend_terminate.is_(False)))
-            .order_by(ServiceAddon.id))
+    return _overdue(ServiceAddon, InvoiceItem.service_addon_id, InvoiceItemType.ADDON.value,
+                    "active", cutoff)
 
 
 def _suspend_addons(session: Session, cutoff: date, counts: Counts) -> None:

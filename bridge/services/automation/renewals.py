@@ -11,7 +11,7 @@ missed period. Work goes in batches of clients with a fixed number of queries pe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -143,20 +143,29 @@ def _service_amount(session: Session, service: Service, batch: _Batch) -> Decima
     return full
 
 
-def _service_lines(session: Session, service: Service, batch: _Batch, horizon: date,
-                   separate: bool) -> Iterable[_Line]:
-    cycle = parse_cycle(service.billing_cycle)
+def _periods(item: Service | ServiceAddon, horizon: date) -> Iterator[tuple[date, date]]:
+    """``(start, next start)`` of each period of a service or addon to invoice by
+    ``horizon``; its next due and invoice dates move on once the caller took a period."""
+    cycle = parse_cycle(item.billing_cycle)
     if not cycle.recurring:
         return
-    product = batch.products.get(service.product_id)
-    name = product.name if product is not None else f"Service #{service.id}"
     for _ in range(MAX_PERIODS):
-        invoice_on = service.next_invoice_date
+        invoice_on = item.next_invoice_date
         if invoice_on is None or invoice_on > horizon:
             return
-        start = service.next_due_date or invoice_on
-        anchor = service.anchor_day or start.day
+        start = item.next_due_date or invoice_on
+        anchor = item.anchor_day or start.day
         following = cycle.advance(start, anchor)
+        yield start, following
+        item.next_due_date = following
+        item.next_invoice_date = cycle.advance(invoice_on, anchor)
+
+
+def _service_lines(session: Session, service: Service, batch: _Batch, horizon: date,
+                   separate: bool) -> Iterable[_Line]:
+    product = batch.products.get(service.product_id)
+    name = product.name if product is not None else f"Service #{service.id}"
+    for start, following in _periods(service, horizon):
         amount = _service_amount(session, service, batch)
         label = f"{name}{' - ' + service.domain if service.domain else ''}"
         yield _Line(start, {
@@ -165,21 +174,10 @@ def _service_lines(session: Session, service: Service, batch: _Batch, horizon: d
             "unit_amount": amount, "quantity": Decimal(1),
             "taxed": product.taxable if product is not None else True,
             "period_start": start, "period_end": _period_end(start, following)}, separate)
-        service.next_due_date = following
-        service.next_invoice_date = cycle.advance(invoice_on, anchor)
 
 
 def _addon_lines(addon: ServiceAddon, horizon: date, separate: bool) -> Iterable[_Line]:
-    cycle = parse_cycle(addon.billing_cycle)
-    if not cycle.recurring:
-        return
-    for _ in range(MAX_PERIODS):
-        invoice_on = addon.next_invoice_date
-        if invoice_on is None or invoice_on > horizon:
-            return
-        start = addon.next_due_date or invoice_on
-        anchor = addon.anchor_day or start.day
-        following = cycle.advance(start, anchor)
+    for start, following in _periods(addon, horizon):
         yield _Line(start, {
             "type": InvoiceItemType.ADDON.value, "service_addon_id": addon.id,
             "service_id": addon.service_id,
@@ -188,8 +186,6 @@ def _addon_lines(addon: ServiceAddon, horizon: date, separate: bool) -> Iterable
             "unit_amount": addon.recurring_amount, "quantity": Decimal(addon.quantity or 1),
             "taxed": addon.taxable, "period_start": start,
             "period_end": _period_end(start, following)}, separate)
-        addon.next_due_date = following
-        addon.next_invoice_date = cycle.advance(invoice_on, anchor)
 
 
 def _domain_lines(domain: Domain, horizon: date, separate: bool) -> Iterable[_Line]:
