@@ -67,15 +67,18 @@ def test_lists_by_name_and_default_is_the_oldest(call):
         "Charlie"
 
 
+def other_company_group(session):
+    """A second company with a client group of its own; returns the group's id."""
+    session.add(Company(id=2, name="Other"))
+    session.flush()
+    group = ClientGroup(name="Theirs", company_id=2)
+    session.add(group)
+    session.flush()
+    return group.id
+
+
 def test_groups_of_another_company(call, seed):
-    def other(session):
-        session.add(Company(id=2, name="Other"))
-        session.flush()
-        group = ClientGroup(name="Theirs", company_id=2)
-        session.add(group)
-        session.flush()
-        return group.id
-    theirs = seed(other)
+    theirs = seed(other_company_group)
     add_group(call, "Ours")
     assert call("GET", "client_groups/get", client_group_id=theirs)[1] == {"response": False}
     assert [g["name"] for g in call("GET", "client_groups/getAll", company_id=2)[1][
@@ -105,14 +108,7 @@ def test_delete_moves_clients_to_the_default_group(call):
 
 
 def test_delete_refuses_another_companys_group(call, seed):
-    def other(session):
-        session.add(Company(id=2, name="Other"))
-        session.flush()
-        group = ClientGroup(name="Theirs", company_id=2)
-        session.add(group)
-        session.flush()
-        return group.id
     add_group(call, "Ours")
-    theirs = seed(other)
+    theirs = seed(other_company_group)
     status, body = call("DELETE", "client_groups/delete", client_group_id=theirs)
     assert status == 400 and "client_group_id" in body["errors"]
