@@ -46,7 +46,7 @@ from bridge.schemas.clients import ClientGroupSchema, ClientSchema, ClientUpdate
 
 from .access import add_user, find_user_by_email, link_user
 from .common import apply_fields, check_reference, get_or_404, log_activity, validate
-from .settings import default_currency, get_setting
+from .settings import default_currency_code, get_setting
 
 ALLOW_DUPLICATE_EMAIL = "client.allow_duplicate_email"
 _LIVE_SERVICE = (ServiceStatus.PENDING.value, ServiceStatus.ACTIVE.value,
@@ -91,8 +91,6 @@ def _check_refs(session: Session, values: Mapping[str, Any]) -> None:
 
 
 _EMAIL_TAKEN = select(Client.id).where(func.lower(Client.email) == bindparam("email")).limit(1)
-# the default currency's code: the default one, else the first (one statement, no ORM object)
-_DEFAULT_CODE = select(Currency.code).order_by(Currency.is_default.desc(), Currency.id).limit(1)
 
 
 def _check_email_free(
@@ -132,8 +130,7 @@ def add_client(session: Session, data: Mapping[str, Any]) -> Client:
         raise ValidationFailed.single("owner_user_id", "invalid",
                                       f"user {owner_user_id} does not exist")
     if "currency" not in values:
-        code = session.scalar(_DEFAULT_CODE)  # what default_currency() names
-        values["currency"] = code if code is not None else default_currency(session).code
+        values["currency"] = default_currency_code(session)
     _check_email_free(session, values["email"], values.get("company_id"))
     client = Client(**values)
     if client.status == ClientStatus.CLOSED.value:

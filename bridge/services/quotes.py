@@ -36,7 +36,7 @@ from bridge.schemas.billing import Money
 from .common import get_or_404, log_activity, validate
 from .credit import currency_places
 from .invoices import create_invoice
-from .settings import default_currency, get_currency, get_setting
+from .settings import default_currency_code, get_currency, get_setting
 from .taxes import compute_taxes, taxes_for_client
 
 STAGES = [stage.value for stage in QuoteStage]
@@ -145,7 +145,7 @@ def _apply_recipient(session: Session, quote: Quote, values: dict[str, Any]) -> 
     elif wanted is not None:
         quote.currency = get_currency(session, wanted).code
     elif not quote.currency:
-        quote.currency = default_currency(session).code
+        quote.currency = default_currency_code(session)
     for name in PROSPECT_FIELDS:
         if name in values:
             setattr(quote, name, values.pop(name))

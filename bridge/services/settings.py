@@ -178,6 +178,19 @@ def default_currency(session: Session) -> Currency:
     return currency
 
 
+# the default currency's code: the default one, else the first (one statement, no ORM object)
+_DEFAULT_CODE = select(Currency.code).order_by(Currency.is_default.desc(), Currency.id).limit(1)
+
+
+def default_currency_code(session: Session) -> str:
+    """The code of :func:`default_currency` in one statement (writes that only need the code
+    read no Currency object); NotFound when no currency exists yet (run ``bridge init``)."""
+    code = session.scalar(_DEFAULT_CODE)
+    if code is None:
+        raise NotFound("Currency", "default", field="kind")
+    return str(code)
+
+
 def get_currency(session: Session, code: str) -> Currency:
     """The currency with ISO ``code``, or NotFound."""
     currency = session.scalar(select(Currency).where(Currency.code == code.upper()))

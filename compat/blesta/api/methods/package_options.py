@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bridge.models import ConfigOption, ConfigOptionGroup, ConfigOptionValue, Price
 from bridge.models.catalog import config_group_products
 from bridge.services.catalog import add_config_option, add_config_option_group
-from bridge.services.settings import default_currency
+from bridge.services.settings import default_currency_code
 from compat.whmcs.api.params import as_bool, as_list
 
 from ..args import integer, integers, optional_integer
@@ -219,7 +219,7 @@ def add(call: MethodCall) -> Any:
     if not groups or call.session.get(ConfigOptionGroup, groups[0]) is None:
         raise invalid("groups", "exists", "hostbridge keeps each option in one option group; "
                       "give groups[] with an existing option group id.")
-    currency = default_currency(call.session).code
+    currency = default_currency_code(call.session)
     entries = [e for e in as_list(vars_.get("values")) if isinstance(e, Mapping)]
     data: dict[str, Any] = {
         "name": str(vars_.get("name") or ""), "label": str(vars_.get("label") or ""),

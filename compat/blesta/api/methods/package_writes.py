@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bridge.models import Price, Service
 from bridge.services.catalog import add_product, update_product
 from bridge.services.pricing import set_prices
-from bridge.services.settings import default_currency
+from bridge.services.settings import default_currency_code
 from compat.whmcs.api.params import as_bool, as_list
 
 from ..args import id_or_none, optional_integer, optional_text
@@ -92,7 +92,7 @@ def _product_data(call: MethodCall, vars_: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pricing(call: MethodCall, vars_: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    return parse_pricing(vars_.get("pricing"), default_currency(call.session).code)
+    return parse_pricing(vars_.get("pricing"), default_currency_code(call.session))
 
 
 def _pay_type(prices: Mapping[str, Mapping[str, Any]]) -> str:

@@ -13,7 +13,7 @@ from bridge.models import Client, Currency, ModuleSetting, Tld
 from bridge.services import domains as domain_service
 from bridge.services.module_context import plugin_host
 from bridge.services.registrar_ops import save_nameservers_at_registrar
-from bridge.services.settings import default_currency
+from bridge.services.settings import default_currency, default_currency_code
 from bridge.services.tld_catalog import TLD_KINDS, save_tld, set_tld_prices, tld_prices
 
 from ..format import DOMAIN_STATUS, money, reverse
@@ -159,7 +159,7 @@ def create_or_update_tld(req: ApiRequest) -> dict[str, Any]:
                 data[f"{prefix}_days"] = None
     prices = {kind: _price_map(req, kind) for kind in TLD_KINDS}
     # WHMCS requires currency_code with prices; hostbridge reads them in the default currency
-    code = req.text("currency_code").upper() or default_currency(req.session).code
+    code = req.text("currency_code").upper() or default_currency_code(req.session)
     if req.session.scalar(select(Currency.id).where(Currency.code == code)) is None:
         codes = ", ".join(req.session.scalars(select(Currency.code).order_by(Currency.id)))
         raise ApiError(f"Provided currency_code value does not exist. Must be one of: {codes}")
