@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from bridge.models import Company
-from bridge.services.settings import DEFAULTS, get_setting, set_setting
+import pytest
+
+from bridge.errors import NotFound
+from bridge.models import Company, Currency
+from bridge.services.settings import (
+    DEFAULTS,
+    default_currency,
+    default_currency_code,
+    get_setting,
+    set_setting,
+)
 
 
 def test_company_value_wins_then_global_then_default(db):
@@ -22,3 +31,16 @@ def test_company_value_wins_then_global_then_default(db):
     db.commit()
     set_setting(db, key, "7", company_id=second.id)
     assert (get_setting(db, key, first.id), get_setting(db, key, second.id)) == ("5", "7")
+
+
+
+def test_default_currency_code_names_what_default_currency_returns(db):
+    with pytest.raises(NotFound):
+        default_currency_code(db)
+    usd, eur = Currency(code="USD", is_default=False), Currency(code="EUR", is_default=True)
+    db.add_all([usd, eur])
+    db.flush()
+    assert default_currency_code(db) == default_currency(db).code == "EUR"
+    eur.is_default = False
+    db.flush()  # no default: the first currency, as default_currency picks
+    assert default_currency_code(db) == default_currency(db).code == "USD"
