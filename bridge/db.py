@@ -134,6 +134,12 @@ def _row_class(keys: tuple[str, ...]) -> Any:
     return namedtuple("PlainRow", keys)
 
 
+def model_columns(model: Any) -> list[Any]:
+    """Every mapped column of ``model`` labelled with its attribute name: selected on their
+    own, they give plain rows that read like the model (see :func:`plain_rows`)."""
+    return [getattr(model, prop.key) for prop in model.__mapper__.column_attrs]
+
+
 def plain_rows(result: Any) -> list[Any]:
     """The rows of ``result`` as named tuples (one class per column list, built once).
 
@@ -199,6 +205,7 @@ __all__ = [
     "Text",
     "UTCDateTime",
     "make_engine",
+    "model_columns",
     "plain_rows",
     "utcnow",
 ]

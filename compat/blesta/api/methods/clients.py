@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 
-from bridge.db import plain_rows
+from bridge.db import model_columns, plain_rows
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, Company, User, UserClient
 from bridge.schemas.clients import ClientSchema
@@ -32,8 +32,7 @@ def _statements() -> dict[str, Any]:
     """The statements of ``clients/get`` and :func:`client_rows`, built once with bound
     parameters (``IN`` lists expand at execution): building and cache-keying them on every
     call cost more than running them."""
-    # every mapped column labelled with its attribute name: the row reads like a Client
-    columns = [getattr(Client, prop.key) for prop in Client.__mapper__.column_attrs]
+    columns = model_columns(Client)  # the row reads like a Client
     return {
         "get": select(*columns).where(
             in_company(Client.company_id, bindparam("company_id")),

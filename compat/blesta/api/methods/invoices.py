@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from bridge.db import plain_rows, utcnow
+from bridge.db import model_columns, plain_rows, utcnow
 from bridge.models import Client, Invoice, InvoiceItem
+from bridge.models.billing import invoice_balance
 from bridge.money import ZERO
 
 from ..args import id_or_none
@@ -48,7 +49,7 @@ ORDER_COLUMNS: dict[str, Any] = {
     "client_id": Invoice.client_id, "date_billed": Invoice.date, "date_due": Invoice.due_date,
     "date_closed": Invoice.paid_at, "status": Invoice.status, "currency": Invoice.currency,
     "subtotal": Invoice.subtotal, "total": Invoice.total, "paid": Invoice.amount_paid,
-    "due": Invoice.total - Invoice.amount_paid - Invoice.credit_applied,
+    "due": invoice_balance(Invoice),
 }
 
 
@@ -173,9 +174,9 @@ def _statements() -> dict[str, Any]:
         return (query.order_by(*order, Invoice.id).offset(bindparam("offset", type_=Integer))
                 .limit(bindparam("limit", type_=Integer)))
 
-    # every mapped invoice column labelled with its attribute name: a plain row reads like
-    # an Invoice for invoice_object (lines=False), without building ORM objects
-    columns = [getattr(Invoice, prop.key) for prop in Invoice.__mapper__.column_attrs]
+    # a plain row reads like an Invoice for invoice_object (lines=False), without building
+    # ORM objects
+    columns = model_columns(Invoice)
     base = (select(*columns).join(Client, Client.id == Invoice.client_id)
             .where(or_(Client.company_id == bindparam("company_id"),
                        Client.company_id.is_(None)),

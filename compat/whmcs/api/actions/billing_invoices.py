@@ -30,9 +30,10 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select
 
-from bridge.db import plain_rows, utcnow
+from bridge.db import model_columns, plain_rows, utcnow
 from bridge.errors import ValidationFailed
 from bridge.models import Client, Currency, Invoice, InvoiceItem, Transaction
+from bridge.models.billing import invoice_balance
 from bridge.models.enums import InvoiceItemType, InvoiceStatus
 from bridge.schemas.billing import EDITABLE_STATUSES
 from bridge.services.count_cache import cached_count
@@ -155,20 +156,15 @@ def create_invoice_action(req: ApiRequest) -> dict[str, Any]:
     return {"invoiceid": str(invoice.id), "status": invoice_status(invoice.status)}
 
 
-def _columns(model: Any) -> list[Any]:
-    # every mapped column labelled with its attribute name: a plain row reads like the model
-    return [getattr(model, prop.key) for prop in model.__mapper__.column_attrs]
-
-
 @cache
 def _invoice_statements() -> tuple[Any, Any, Any]:
     """GetInvoice's invoice, lines (in the relationship's order) and transactions, built
     once with bound parameters."""
     ident = bindparam("invoice_id")
-    return (select(*_columns(Invoice)).where(Invoice.id == ident),
-            select(*_columns(InvoiceItem)).where(InvoiceItem.invoice_id == ident)
+    return (select(*model_columns(Invoice)).where(Invoice.id == ident),
+            select(*model_columns(InvoiceItem)).where(InvoiceItem.invoice_id == ident)
             .order_by(InvoiceItem.sort_order),
-            select(*_columns(Transaction)).where(Transaction.invoice_id == ident)
+            select(*model_columns(Transaction)).where(Transaction.invoice_id == ident)
             .order_by(Transaction.id))
 
 
@@ -190,7 +186,6 @@ def get_invoice(req: ApiRequest) -> dict[str, Any]:
     invoice = found[0]
     items = plain_rows(conn.execute(items_q, {"invoice_id": invoice_id}))
     txns = plain_rows(conn.execute(txns_q, {"invoice_id": invoice_id}))
-    balance = invoice.total - invoice.credit_applied - invoice.amount_paid  # Invoice.balance
     return {
         "invoiceid": invoice.id, "invoicenum": invoice_number(invoice),
         "userid": invoice.client_id, "date": ymd(invoice.date), "duedate": ymd(invoice.due_date),
@@ -198,7 +193,7 @@ def get_invoice(req: ApiRequest) -> dict[str, Any]:
         "lastcaptureattempt": ymd_his(invoice.last_capture_attempt),
         "subtotal": money(invoice.subtotal), "credit": money(invoice.credit_applied),
         "tax": money(invoice.tax1), "tax2": money(invoice.tax2),
-        "total": money(whmcs_total(invoice)), "balance": money(balance),
+        "total": money(whmcs_total(invoice)), "balance": money(invoice_balance(invoice)),
         "taxrate": rate3(invoice.tax1_rate), "taxrate2": rate3(invoice.tax2_rate),
         "status": invoice_status(invoice.status), "paymentmethod": invoice.payment_method,
         "notes": invoice.notes, "ccgateway": _card_gateway(req, invoice.payment_method),

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from bridge.countries import calling_code, country_name, formatted_phone
-from bridge.db import plain_rows
+from bridge.db import model_columns, plain_rows
 from bridge.models import Client, Currency, CustomField, User, UserClient
 from bridge.services.clients import find_client_by_email
 from bridge.services.customfields import get_custom_field_values
@@ -33,8 +33,7 @@ def _last_login(moment: datetime | None, ip: str) -> str:
 def _client_statements() -> tuple[Any, Any]:
     """The client row by id (every mapped column, labelled with its attribute name, so the
     row reads like the model) and the currency id by code, built once."""
-    columns = [getattr(Client, prop.key) for prop in Client.__mapper__.column_attrs]
-    client = select(*columns).where(Client.id == bindparam("client_id"))
+    client = select(*model_columns(Client)).where(Client.id == bindparam("client_id"))
     currency = select(Currency.id).where(Currency.code == bindparam("code"))
     return client, currency
 

@@ -21,6 +21,7 @@ from bridge.models import (
     Transaction,
 )
 from bridge.models.affiliates import Affiliate
+from bridge.models.billing import invoice_balance
 from bridge.money import round_money
 
 from ..registry import ApiRequest
@@ -58,7 +59,7 @@ def _dec(value: Any) -> Decimal:
 
 def _invoice_stats(req: ApiRequest, client: Client, fmt: Any) -> dict[str, Any]:
     today = utcnow().date()
-    balance = Invoice.total - Invoice.credit_applied - Invoice.amount_paid
+    balance = invoice_balance(Invoice)
     rows = req.session.execute(
         select(Invoice.status, func.count(), func.coalesce(func.sum(Invoice.total), 0),
                func.coalesce(func.sum(balance), 0),
