@@ -265,26 +265,25 @@ def _list_statements(by_client: bool, status: str, order: str, desc: bool) -> tu
 def get_invoices(req: ApiRequest) -> dict[str, Any]:
     """Page through invoices by client and status (``Overdue`` = unpaid past its due date)."""
     start, num = req.page()
-    params: dict[str, Any] = {"offset": start, "limit": num}
+    filters: dict[str, Any] = {}  # the count's parameters; the page adds offset and limit
     client_id = req.integer("userid")
     if client_id:
-        params["client_id"] = client_id
+        filters["client_id"] = client_id
     status = req.text("status")
     shape = ""
     if status.lower() == "overdue":
-        shape, params["today"] = "overdue", utcnow().date()
+        shape, filters["today"] = "overdue", utcnow().date()
     elif status:
-        shape, params["status"] = "one", STATUS_IN.get(status.lower(), status.lower())
+        shape, filters["status"] = "one", STATUS_IN.get(status.lower(), status.lower())
     count, page = _list_statements(bool(client_id), shape, req.text("orderby").lower(),
                                    req.text("order").lower() == "desc")
     # plain rows on the session's connection: nothing to autoflush in a Get* call and no
     # ORM result processing for rows that are only rendered
     conn = req.session.connection()
-    # the count's SQL depends on the filters only (not the order); offset/limit don't count
-    filters = {k: v for k, v in params.items() if k not in ("offset", "limit")}
     total = cached_count(req.session, conn, "invoices", ("GetInvoices", bool(client_id), shape),
                          count, filters)
-    rows = [_invoice_list_row(row) for row in plain_rows(conn.execute(page, params))]
+    rows = [_invoice_list_row(row) for row in plain_rows(
+        conn.execute(page, {**filters, "offset": start, "limit": num}))]
     return listing(int(total), start, rows, "invoices", "invoice")
 
 

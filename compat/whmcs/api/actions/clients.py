@@ -230,13 +230,13 @@ def _list_statements(status: bool, search: bool, full_name: bool, order: str, de
 def get_clients(req: ApiRequest) -> dict[str, Any]:
     """Page through clients, optionally filtered by status and a prefix search."""
     start, num = req.page()
-    params: dict[str, Any] = {"offset": start, "limit": num}
+    filters: dict[str, Any] = {}  # the count's parameters; the page adds offset and limit
     status = req.text("status")
     if status:
-        params["status"] = STATUS_IN.get(status.lower(), status.lower())
+        filters["status"] = STATUS_IN.get(status.lower(), status.lower())
     search = req.text("search")
     if search:
-        params["like"] = f"{search}%"
+        filters["like"] = f"{search}%"
     full_name = bool(_FULL_NAME_CHARS.intersection(search))
     count, page = _list_statements(
         bool(status), bool(search), full_name,
@@ -244,15 +244,14 @@ def get_clients(req: ApiRequest) -> dict[str, Any]:
     # plain rows on the session's connection: a read of rows that are only rendered needs
     # no ORM result processing (and nothing is pending to autoflush in a Get* call)
     conn = req.session.connection()
-    # the count's SQL depends on the filters only (not the order); offset/limit don't count
-    filters = {k: v for k, v in params.items() if k not in ("offset", "limit")}
     total = cached_count(req.session, conn, "clients",
                          ("GetClients", bool(status), bool(search), full_name), count, filters)
     clients = [{"id": c.id, "firstname": c.first_name, "lastname": c.last_name,
                 "companyname": c.company_name, "email": c.email,
                 "datecreated": ymd(c.created_at.date() if c.created_at else None),
                 "groupid": c.group_id or 0, "status": CLIENT_STATUS.get(c.status, c.status)}
-               for c in plain_rows(conn.execute(page, params))]
+               for c in plain_rows(conn.execute(page, {**filters, "offset": start,
+                                                        "limit": num}))]
     return listing(int(total), start, clients, "clients", "client")
 
 
