@@ -3,13 +3,14 @@ and PHP ``serialize`` (rows as stdClass objects, lists and :class:`PhpArray` map
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from flask import Response
+
+from bridge import wire_json
 
 
 class PhpArray(dict[Any, Any]):
@@ -25,12 +26,14 @@ MIMETYPES = {"json": "application/json", "xml": "application/xml", "php": "text/
 
 def render(model: str, body: dict[str, Any], fmt: str, status: int) -> Response:
     """The envelope ``body`` (message, errors, response) in ``fmt``."""
+    text: str | bytes
     if fmt == "xml":
         text = to_xml(model, body)
     elif fmt == "php":
         text = php_serialize(body)
     else:
-        text = json.dumps(body, default=str).replace("/", "\\/")
+        # as PHP's json_encode writes it: compact, ASCII only, slashes escaped
+        text = wire_json.dumps(body, ascii_only=True).replace(b"/", b"\\/")
     return Response(text, status=status, mimetype=MIMETYPES.get(fmt, "application/json"))
 
 

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
 from flask import Response
 
+from bridge import wire_json
+
 API_VERSION = "8.4.0"
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
 
 
 def render(action: str, body: dict[str, Any], fmt: str, status: int = 200) -> Response:
     """``body`` (with ``result`` first) as JSON (default) or XML."""
     if fmt == "xml":
         return Response(to_xml(action, body), status=status, mimetype="text/xml")
-    text = json.dumps(body, default=_default, ensure_ascii=False)
-    return Response(text, status=status, mimetype="application/json")
+    # compact as PHP's json_encode writes it; non-ASCII text stays UTF-8 as before
+    return Response(wire_json.dumps(body), status=status, mimetype="application/json")
 
 
 def to_xml(action: str, body: dict[str, Any]) -> str:

@@ -202,7 +202,7 @@ def test_get_transactions_json_number_text(call, seed, client_id, api_app):
     response = api_app.test_client().post("/includes/api.php", data={
         "action": "GetTransactions", "responsetype": "json", "identifier": "whmcs-test-id",
         "secret": "whmcs-test-secret-0123"})
-    assert '"amountin": 45.9' in response.get_data(as_text=True)
+    assert '"amountin":45.9' in response.get_data(as_text=True)
     assert json.loads(response.get_data(as_text=True))["result"] == "success"
 
 
