@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    type_coerce,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
@@ -138,6 +139,18 @@ def model_columns(model: Any) -> list[Any]:
     """Every mapped column of ``model`` labelled with its attribute name: selected on their
     own, they give plain rows that read like the model (see :func:`plain_rows`)."""
     return [getattr(model, prop.key) for prop in model.__mapper__.column_attrs]
+
+
+def naive_utc(columns: Any) -> list[Any]:
+    """``columns`` with every :class:`UTCDateTime` column read as a naive UTC datetime (same
+    name), for statements whose rows are only printed.
+
+    Making a read value aware costs a Python call per datetime (``replace(tzinfo=UTC)``, a
+    quarter of fetching a 25-row invoice page on SQLite); a printer that writes UTC wall time
+    (``2026-11-22 17:30:00``) gets the same text from the naive value. Never hand such rows to
+    code that compares them with aware datetimes."""
+    return [type_coerce(column, DateTime()).label(column.key)
+            if isinstance(column.type, UTCDateTime) else column for column in columns]
 
 
 def plain_rows(result: Any) -> list[Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NoReturn, overload
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ BILLABLE_ACTIONS = {"noinvoice": "none", "nextcron": "next_cron", "nextinvoice":
 RECUR_UNITS = {"day": "D", "days": "D", "week": "W", "weeks": "W", "month": "M", "months": "M",
                "year": "Y", "years": "Y"}
 MAX_AMOUNT = Decimal(10) ** 15  # money columns are Numeric(19, 4)
+_ZERO, _MILLI = Decimal(0), Decimal("0.001")
 _LOCAL_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
@@ -55,7 +56,8 @@ class WireNumber(float):
 
 def rate3(value: Decimal | None) -> str:
     """A tax rate as WHMCS prints it: ``"10.000"``."""
-    return f"{round_money(value or Decimal(0), 3):.3f}"
+    # quantized to 3 places str() prints exactly 3 decimals (a format spec costs twice that)
+    return str((value or _ZERO).quantize(_MILLI, rounding=ROUND_HALF_UP))
 
 
 def rate5(value: Decimal | None) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 
-from bridge.db import plain_rows
+from bridge.db import naive_utc
 from bridge.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bridge.models import Client, ClientGroup, Contact, Currency, ModuleSetting, User, UserClient
 from bridge.models.mail import OutboxMessage
@@ -185,8 +185,10 @@ def add_client_action(req: ApiRequest) -> dict[str, Any]:
     return {"clientid": str(client.id)}
 
 
-LIST_COLUMNS = (Client.id, Client.first_name, Client.last_name, Client.company_name,
-                Client.email, Client.created_at, Client.group_id, Client.status)
+# read as printed (naive UTC datetimes, bridge.db.naive_utc), unpacked in this order
+LIST_COLUMNS = tuple(naive_utc((Client.id, Client.first_name, Client.last_name,
+                                Client.company_name, Client.email, Client.created_at,
+                                Client.group_id, Client.status)))
 # LIKE wildcards and a space can reach past the first name into "first last"
 _FULL_NAME_CHARS = frozenset(" _%")
 
@@ -246,12 +248,11 @@ def get_clients(req: ApiRequest) -> dict[str, Any]:
     conn = req.session.connection()
     total = cached_count(req.session, conn, "clients",
                          ("GetClients", bool(status), bool(search), full_name), count, filters)
-    clients = [{"id": c.id, "firstname": c.first_name, "lastname": c.last_name,
-                "companyname": c.company_name, "email": c.email,
-                "datecreated": ymd(c.created_at.date() if c.created_at else None),
-                "groupid": c.group_id or 0, "status": CLIENT_STATUS.get(c.status, c.status)}
-               for c in plain_rows(conn.execute(page, {**filters, "offset": start,
-                                                        "limit": num}))]
+    clients = [{"id": ident, "firstname": first, "lastname": last, "companyname": company,
+                "email": email, "datecreated": ymd(created.date() if created else None),
+                "groupid": group_id or 0, "status": CLIENT_STATUS.get(status, status)}
+               for ident, first, last, company, email, created, group_id, status
+               in conn.execute(page, {**filters, "offset": start, "limit": num}).all()]
     return listing(int(total), start, clients, "clients", "client")
 
 
