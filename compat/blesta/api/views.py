@@ -19,6 +19,7 @@ from bridge.errors import (
     ValidationFailed,
 )
 from bridge.services.access import check_api_credential, verify_api_credential
+from bridge.web.form import request_pairs
 from compat.whmcs.api.auth import keep_auth_writes
 from compat.whmcs.api.params import parse_pairs
 
@@ -120,16 +121,13 @@ def _credentials() -> tuple[str, str]:
 
 
 def _params() -> dict[str, Any]:
-    pairs = list(request.args.items(multi=True))
-    if request.method != "GET":
-        if request.is_json:
-            body = request.get_json(silent=True)
-            merged = parse_pairs(pairs)
-            if isinstance(body, dict):
-                merged.update(body)
-            return merged
-        pairs += list(request.form.items(multi=True))
-    return parse_pairs(pairs)
+    if request.method != "GET" and request.is_json:
+        body = request.get_json(silent=True)
+        merged = parse_pairs(request_pairs(request, body=False))
+        if isinstance(body, dict):
+            merged.update(body)
+        return merged
+    return parse_pairs(request_pairs(request))
 
 
 _LITERAL = re.compile(r"^-?\d+$")

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from bridge.app import bridge_state
 from bridge.context import Actor, set_actor
 from bridge.errors import BridgeError, ModuleError, NotFound, PermissionDenied, ValidationFailed
+from bridge.web.form import request_pairs
 
 from . import actions  # noqa: F401  (registers every action)
 from .auth import FailureLimiter, authenticate, keep_auth_writes
@@ -32,8 +33,7 @@ def _limiter() -> FailureLimiter:
 @blueprint.route("/includes/api.php", methods=["GET", "POST"])
 def api() -> Response:
     """One WHMCS API call."""
-    pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
-    params = parse_pairs(pairs)  # body after query: the body wins
+    params = parse_pairs(request_pairs(request))  # body after query: the body wins
     fmt = "xml" if str(params.get("responsetype", "json")).lower() == "xml" else "json"
     name = str(params.get("action") or "")
     spec = ACTIONS.get(name.lower())
