@@ -10,9 +10,10 @@ payments and credit put on the invoice less refunds; ``due`` is ``total - paid``
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
@@ -167,32 +168,38 @@ def filtered(call: MethodCall, client_id: Any, status: Any,
 
 @cache
 def _statements() -> dict[str, Any]:
-    """Statements built once with bound parameters (``IN`` lists expand at execution):
-    building and cache-keying them per call cost more than running them, and reusing the
-    same object spares matching a new statement's columns to its cached compilation's."""
-    def page(query: Select[Any], *order: Any) -> Select[Any]:
-        return (query.order_by(*order, Invoice.id).offset(bindparam("offset", type_=Integer))
-                .limit(bindparam("limit", type_=Integer)))
-
-    # a plain row reads like an Invoice for invoice_object (lines=False), without building
-    # ORM objects
-    columns = model_columns(Invoice)
-    base = (select(*columns).join(Client, Client.id == Invoice.client_id)
-            .where(or_(Client.company_id == bindparam("company_id"),
-                       Client.company_id.is_(None)),
-                   Invoice.status.in_(bindparam("statuses", expanding=True))))
+    """Statements built once with bound parameters (``IN`` lists expand at execution)."""
     return {
         "clients": select(Client).where(Client.id.in_(bindparam("ids", expanding=True))),
-        "client_rows": select(Client.id, Client.id_code, Client.first_name, Client.last_name,
-                              Client.company_name).where(
-            Client.id.in_(bindparam("ids", expanding=True))),
-        "page": page(base),
-        "page_client": page(base.where(Invoice.client_id == bindparam("client_id"))),
-        # the default order_by of getList, ['date_due' => 'ASC'] (then id, as ordered() does)
-        "page_due": page(base, Invoice.due_date.asc()),
-        "page_client_due": page(base.where(Invoice.client_id == bindparam("client_id")),
-                                Invoice.due_date.asc()),
     }
+
+
+# the client columns a list row prints, selected beside the invoice's (the page joins clients
+# for the company scope anyway)
+_LIST_CLIENT_COLUMNS = (Client.id.label("list_client_id"), Client.id_code.label("list_id_code"),
+                        Client.first_name.label("list_first_name"),
+                        Client.last_name.label("list_last_name"),
+                        Client.company_name.label("list_company_name"))
+ListClient = namedtuple("ListClient", "id id_code first_name last_name company_name")
+
+
+@lru_cache(maxsize=64)
+def _page_statement(word: str, by_client: bool, due_first: bool) -> Select[Any]:
+    """One page of ``getList``'s common shape (a plain status word, no filters, the default
+    or id order): invoice columns (a row reads like an Invoice for invoice_object) and its
+    client's, in ONE statement, built once per shape. The status list is the word's own
+    (bound values, no IN list to expand per call)."""
+    columns = [*model_columns(Invoice), *_LIST_CLIENT_COLUMNS]
+    query = (select(*columns).join(Client, Client.id == Invoice.client_id)
+             .where(or_(Client.company_id == bindparam("company_id"),
+                        Client.company_id.is_(None)),
+                    Invoice.status.in_(STATUS_FILTER[word])))
+    if by_client:
+        query = query.where(Invoice.client_id == bindparam("client_id"))
+    # the default order_by of getList is ['date_due' => 'ASC'] (then id, as ordered() does)
+    order = (Invoice.due_date.asc(), Invoice.id) if due_first else (Invoice.id,)
+    return (query.order_by(*order).offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("limit", type_=Integer)))
 
 
 # the order_by default Blesta's signature gives getList
@@ -242,20 +249,16 @@ def get_list(call: MethodCall) -> Any:
         client = optional_int(call.arg("client_id"), "client_id")
         page = page_of(call)
         params: dict[str, Any] = {"company_id": call.company_id,
-                                  "statuses": list(STATUS_FILTER[word]),
                                   "offset": (page - 1) * PER_PAGE, "limit": PER_PAGE}
         if client is not None:
             params["client_id"] = client
         # plain rows on the connection: a GET has nothing to autoflush
-        conn = call.session.connection()
-        statements = _statements()
-        name = ("page_client" if client is not None else "page") + ("_due" if order_by else "")
-        invoices = plain_rows(conn.execute(statements[name], params))
-        ids = list({invoice.client_id for invoice in invoices})
-        clients = {c.id: c for c in plain_rows(
-            conn.execute(statements["client_rows"], {"ids": ids}))} if ids else {}
-        return [invoice_object(invoice, clients.get(invoice.client_id), lines=False)
-                for invoice in invoices]
+        found = plain_rows(call.session.connection().execute(
+            _page_statement(word, client is not None, bool(order_by)), params))
+        return [invoice_object(row, ListClient(row.list_client_id, row.list_id_code,
+                                               row.list_first_name, row.list_last_name,
+                                               row.list_company_name), lines=False)
+                for row in found]
     query = filtered(call, call.arg("client_id"), call.arg("status"), call.vars("filters"))
     query = ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id)
     return rows(call, paged(query, page_of(call)))
