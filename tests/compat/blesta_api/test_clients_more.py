@@ -335,3 +335,71 @@ def test_notes_of_another_company_cannot_be_changed(call, seed):
     assert call("PUT", "clients/editNote", note_id=note_id,
                 **{"vars[title]": "x"})[0] == 400
     assert call("DELETE", "clients/deleteNote", note_id=note_id)[0] == 400
+
+
+def test_get_list_rows_equal_clients_get(call, seed):
+    """The list page loads groups, owners and 2FA modes in its own statement: every row must
+    print what clients/get prints (settings aside), including a client with two owners."""
+    _list_rows_equal_get(call, seed)
+
+
+def test_get_list_rows_equal_clients_get_on_mariadb(mysql_db, mysql_url, app_config):
+    """The same on MariaDB (the page's owner and 2FA columns are nested correlated
+    subqueries)."""
+    from bridge.app import create_app
+    from bridge.services.access import add_api_credential
+
+    from .conftest import KEY, USER
+
+    mysql_db.close()
+    app = create_app({**app_config, "database_url": mysql_url})
+    state = app.extensions["bridge"]
+    with state.transaction(Actor(source="test")) as session:
+        ensure_currency(session)
+        add_api_credential(session, USER, KEY)
+    web = app.test_client()
+
+    def call(verb, path, **params):
+        where = "query_string" if verb == "GET" else "data"
+        response = web.open(f"/api/{path}.json", method=verb, **{where: params},
+                            headers={"BLESTA-API-USER": USER, "BLESTA-API-KEY": KEY})
+        return response.status_code, response.get_json()
+
+    def seed(fn):
+        with state.transaction(Actor(source="test")) as session:
+            return fn(session)
+    try:
+        _list_rows_equal_get(call, seed)
+    finally:
+        state.db.dispose()
+
+
+def _list_rows_equal_get(call, seed):
+    from bridge.models import User, UserClient
+
+    group_id = add_group(seed, "Gold")
+    first = new_client(call, "one@example.com", **{"vars[client_group_id]": group_id})["id"]
+    second = new_client(call, "two@example.com")["id"]
+    plain = new_client(call, "three@example.com")["id"]
+
+    def owners(session):
+        users = [User(email=f"owner{k}@example.com", two_factor=mode)
+                 for k, mode in enumerate(("totp", "", "motp"))]
+        session.add_all(users)
+        session.flush()
+        session.add_all([UserClient(user_id=users[0].id, client_id=first, is_owner=True),
+                         UserClient(user_id=users[2].id, client_id=second, is_owner=True),
+                         UserClient(user_id=users[1].id, client_id=second, is_owner=True),
+                         UserClient(user_id=users[0].id, client_id=plain, is_owner=False)])
+        return [u.id for u in users]
+    user_ids = seed(owners)
+    listed = {row["id"]: row for row in call("GET", "clients/getList")[1]["response"]}
+    for client_id in (first, second, plain):
+        single = call("GET", "clients/get", client_id=client_id, get_settings="false")[1]
+        assert listed[client_id] == single["response"]
+    assert listed[first]["group_name"] == "Gold"
+    assert (listed[first]["user_id"], listed[first]["two_factor_mode"]) == (user_ids[0], "totp")
+    # two owners: the first user (whose 2FA is off), on both calls
+    assert (listed[second]["user_id"], listed[second]["two_factor_mode"]) == (user_ids[1],
+                                                                              "none")
+    assert (listed[plain]["group_name"], listed[plain]["user_id"]) == (None, None)

@@ -47,10 +47,24 @@ def _statements() -> dict[str, Any]:
         # getList without filters (the common page), without and with a status; the same
         # statement object on every call also spares SQLAlchemy matching a new statement's
         # columns to its cached compilation's
-        "page": _page(select(*ROW_COLUMNS)),
-        "page_status": _page(select(*ROW_COLUMNS).where(
+        "page": _page(select(*ROW_COLUMNS, *_list_extras())),
+        "page_status": _page(select(*ROW_COLUMNS, *_list_extras()).where(
             Client.status.in_(bindparam("statuses", expanding=True)))),
     }
+
+
+def _list_extras() -> tuple[Any, ...]:
+    """What :func:`client_rows` loads in three more queries, as columns of a list page: the
+    group's name, the first owner user and that user's 2FA mode."""
+    owner = (select(UserClient.user_id)
+             .where(UserClient.client_id == Client.id, UserClient.is_owner.is_(True))
+             .order_by(UserClient.user_id).limit(1)
+             .correlate(Client).scalar_subquery())  # the page's client, even when nested
+    return (select(ClientGroup.name).where(ClientGroup.id == Client.group_id)
+            .scalar_subquery().label("list_group_name"),
+            owner.label("list_owner_id"),
+            select(User.two_factor).where(User.id == owner).scalar_subquery()
+            .label("list_two_factor"))
 
 
 def _page(query: Any) -> Any:
@@ -74,8 +88,9 @@ def client_rows(call: MethodCall, clients: Sequence[Any], *,
     groups = {g.id: g for g in conn.execute(
         statements["groups"], {"ids": list(group_ids)})} if group_ids else {}
     owners: dict[int, int] = {}
-    if ids:
-        owners = {cid: uid for cid, uid in conn.execute(statements["owners"], {"ids": ids})}
+    if ids:  # a client with two owner users shows the first, as the list pages do
+        for cid, uid in conn.execute(statements["owners"], {"ids": ids}):
+            owners[cid] = min(uid, owners.get(cid, uid))
     modes: dict[int, str] = {}
     if owners:
         modes = {uid: mode for uid, mode in conn.execute(
@@ -83,28 +98,36 @@ def client_rows(call: MethodCall, clients: Sequence[Any], *,
     out = []
     for client in clients:
         group = groups.get(client.group_id) if client.group_id is not None else None
-        body: dict[str, Any] = {
-            "id": client.id, "id_format": "{num}", "id_value": client.id,
-            "user_id": owners.get(client.id), "client_group_id": client.group_id,
-            "primary_account_id": None, "primary_account_type": None,
-            "status": CLIENT_STATUS.get(client.status, client.status),
-            "id_code": client.id_code or str(client.id), "contact_id": None,
-            "first_name": client.first_name, "last_name": client.last_name,
-            "company": client.company_name or None, "title": None, "email": client.email,
-            "address1": client.address1 or None, "address2": client.address2 or None,
-            "city": client.city or None, "state": client.state or None,
-            "zip": client.postcode or None, "country": client.country or None,
-            "group_name": group.name if group else None, "company_id": client.company_id or 1,
-            # users columns; the 2FA key and pin are secrets: null, as users/get prints them
-            "username": client.email,
-            "two_factor_mode": modes.get(owners.get(client.id, 0)) or "none",
-            "two_factor_key": None, "two_factor_pin": None,
-            "date_added": stamp(client.created_at),
-        }
+        owner = owners.get(client.id)
+        body = _client_body(client, group.name if group else None, owner,
+                            modes.get(owner) if owner is not None else None)
         if settings:
             body["settings"] = settings_map(client)
         out.append(body)
     return out
+
+
+def _client_body(client: Any, group_name: str | None, owner_id: int | None,
+                 two_factor: str | None) -> dict[str, Any]:
+    """What ``clients/get`` prints of a client (without settings), its group's name, its
+    owner user's id and that user's 2FA mode given."""
+    return {
+        "id": client.id, "id_format": "{num}", "id_value": client.id,
+        "user_id": owner_id, "client_group_id": client.group_id,
+        "primary_account_id": None, "primary_account_type": None,
+        "status": CLIENT_STATUS.get(client.status, client.status),
+        "id_code": client.id_code or str(client.id), "contact_id": None,
+        "first_name": client.first_name, "last_name": client.last_name,
+        "company": client.company_name or None, "title": None, "email": client.email,
+        "address1": client.address1 or None, "address2": client.address2 or None,
+        "city": client.city or None, "state": client.state or None,
+        "zip": client.postcode or None, "country": client.country or None,
+        "group_name": group_name, "company_id": client.company_id or 1,
+        # users columns; the 2FA key and pin are secrets: null, as users/get prints them
+        "username": client.email, "two_factor_mode": two_factor or "none",
+        "two_factor_key": None, "two_factor_pin": None,
+        "date_added": stamp(client.created_at),
+    }
 
 
 def client_object(call: MethodCall, client: Any, *, settings: bool = True) -> dict[str, Any]:
@@ -164,11 +187,13 @@ def get_list(call: MethodCall) -> Any:
                   "limit": PER_PAGE}
         if status:
             params["statuses"] = STATUS_IN.get(str(status), [str(status)])
-        rows = plain_rows(conn.execute(_statements()["page_status" if status else "page"],
-                                       params))
-    else:
-        rows = conn.execute(_filtered(call, ROW_COLUMNS).order_by(Client.id)
-                            .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        # one statement: the page with its groups, owners and 2FA modes
+        return [_client_body(row, row.list_group_name, row.list_owner_id,
+                             row.list_two_factor)
+                for row in plain_rows(conn.execute(
+                    _statements()["page_status" if status else "page"], params))]
+    rows = conn.execute(_filtered(call, ROW_COLUMNS).order_by(Client.id)
+                        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return client_rows(call, rows)
 
 
