@@ -32,8 +32,11 @@ def _last_login(moment: datetime | None, ip: str) -> str:
 @cache
 def _client_statements() -> tuple[Any, Any]:
     """The client row by id (every mapped column, labelled with its attribute name, so the
-    row reads like the model) and the currency id by code, built once."""
-    client = select(*model_columns(Client)).where(Client.id == bindparam("client_id"))
+    row reads like the model, then its currency's id as ``currency_row_id``) and the currency
+    id by code, built once."""
+    client = (select(*model_columns(Client), Currency.id.label("currency_row_id"))
+              .outerjoin(Currency, Currency.code == Client.currency)
+              .where(Client.id == bindparam("client_id")))
     currency = select(Currency.id).where(Currency.code == bindparam("code"))
     return client, currency
 
@@ -79,11 +82,14 @@ def _custom_fields(req: ApiRequest, client_id: int) -> dict[str, Any]:
 
 
 def client_details(req: ApiRequest, client: Any) -> dict[str, Any]:
-    """The ``client`` object of GetClientsDetails (``client``: a Client or a plain row of
-    its columns)."""
+    """The ``client`` object of GetClientsDetails (``client``: a Client, or a plain row of
+    its columns that carries its currency's id, see :func:`_client_statements`)."""
     users, owner_id, logins = _users(req, client.id)
-    currency = req.session.connection().execute(
-        _client_statements()[1], {"code": client.currency}).scalar()
+    if isinstance(client, Client):
+        currency = req.session.connection().execute(
+            _client_statements()[1], {"code": client.currency}).scalar()
+    else:
+        currency = client.currency_row_id
     prefs = client.email_preferences or {}
     phone = formatted_phone(client.phone, client.country)
     if client.last_login_at is not None:
