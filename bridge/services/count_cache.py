@@ -34,15 +34,16 @@ class CountCache:
 
     def __init__(self, generations: Mapping[str, Generation]) -> None:
         self.generations = dict(generations)
-        self._entries: dict[str, dict[Any, tuple[bytes, int]]] = {
+        self._entries: dict[str, dict[Any, tuple[bytes, Any]]] = {
             table: {} for table in self.generations}
 
     def snapshot(self) -> dict[str, bytes]:
         """Every table's generation now (read when a transaction begins)."""
         return {table: gen.read() for table, gen in self.generations.items()}
 
-    def get(self, table: str, key: Any) -> int | None:
-        """The cached count, or None when absent or the table changed since it was stored."""
+    def get(self, table: str, key: Any) -> Any:
+        """The cached value (a count, or page marks of :mod:`bridge.services.page_seek`), or
+        None when absent or the table changed since it was stored."""
         entry = self._entries[table].get(key)
         if entry is None:
             return None
@@ -51,14 +52,14 @@ class CountCache:
             return None
         return entry[1]
 
-    def put(self, table: str, key: Any, count: int, at_begin: bytes) -> None:
-        """Keep ``count`` if the table has not changed since the reading transaction began."""
+    def put(self, table: str, key: Any, value: Any, at_begin: bytes) -> None:
+        """Keep ``value`` if the table has not changed since the reading transaction began."""
         if at_begin != self.generations[table].read():
             return
         entries = self._entries[table]
         if len(entries) >= MAX_ENTRIES:
             entries.clear()
-        entries[key] = (at_begin, count)
+        entries[key] = (at_begin, value)
 
     def clear(self) -> None:
         """Forget every count."""
@@ -66,7 +67,8 @@ class CountCache:
             entries.clear()
 
 
-def _frozen(params: Mapping[str, Any]) -> tuple[Any, ...]:
+def frozen(params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Statement parameters as a hashable key (lists as tuples)."""
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
 
 
@@ -80,10 +82,10 @@ def cached_count(session: Session, conn: Connection, table: str, shape: Hashable
     if not isinstance(cache, CountCache) or not isinstance(at_begin, dict) \
             or table not in at_begin:
         return int(conn.execute(statement, dict(params)).scalar() or 0)
-    key = (shape, _frozen(params))
+    key = (shape, frozen(params))
     found = cache.get(table, key)
     if found is not None:
-        return found
+        return int(found)
     count = int(conn.execute(statement, dict(params)).scalar() or 0)
     cache.put(table, key, count, at_begin[table])
     return count

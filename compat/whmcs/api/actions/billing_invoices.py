@@ -48,6 +48,7 @@ from bridge.services.invoices import (
     update_invoice_item,
 )
 from bridge.services.module_context import plugin_host
+from bridge.services.page_seek import seek_page
 
 from ..format import INVOICE_STATUS, money, reverse, ymd, ymd_his
 from ..params import as_bool
@@ -244,10 +245,12 @@ def _invoice_list_row(row: Any) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=128)
-def _list_statements(by_client: bool, status: str, order: str, desc: bool) -> tuple[Any, Any]:
-    """The count and page statements of one GetInvoices shape (``status``: "", "overdue" or
-    "one"), built once with bound parameters (building and cache-keying them per call cost
-    more than running them)."""
+def _list_statements(by_client: bool, status: str, order: str, desc: bool
+                     ) -> tuple[Any, Any, Any]:
+    """The count, page and (ordered by id only) seek statements of one GetInvoices shape
+    (``status``: "", "overdue" or "one"), built once with bound parameters (building and
+    cache-keying them per call cost more than running them); see
+    :func:`bridge.services.page_seek.seek_page`."""
     conditions: list[Any] = []
     if by_client:
         conditions.append(Invoice.client_id == bindparam("client_id"))
@@ -259,12 +262,19 @@ def _list_statements(by_client: bool, status: str, order: str, desc: bool) -> tu
     # count(*) over the table, not a subquery of every column (MariaDB materializes it)
     count = select(func.count()).select_from(Invoice).where(*conditions)
     column = ORDER_BY.get(order, Invoice.id)
-    page = (select(*LIST_COLUMNS).join(Client, Client.id == Invoice.client_id)
-            .outerjoin(Currency, Currency.code == Invoice.currency).where(*conditions)
-            .order_by(column.desc() if desc else column.asc(), Invoice.id)
-            .offset(bindparam("offset", type_=Integer))
-            .limit(bindparam("limit", type_=Integer)))
-    return count, page
+
+    def paged(*more: Any) -> Any:
+        return (select(*LIST_COLUMNS).join(Client, Client.id == Invoice.client_id)
+                .outerjoin(Currency, Currency.code == Invoice.currency)
+                .where(*conditions, *more)
+                .order_by(column.desc() if desc else column.asc(), Invoice.id)
+                .offset(bindparam("offset", type_=Integer))
+                .limit(bindparam("limit", type_=Integer)))
+    seek = None
+    if column is Invoice.id:
+        mark = bindparam("seek_id", type_=Integer)
+        seek = paged(Invoice.id <= mark if desc else Invoice.id >= mark)
+    return count, paged(), seek
 
 
 @action("GetInvoices")
@@ -281,15 +291,20 @@ def get_invoices(req: ApiRequest) -> dict[str, Any]:
         shape, filters["today"] = "overdue", utcnow().date()
     elif status:
         shape, filters["status"] = "one", STATUS_IN.get(status.lower(), status.lower())
-    count, page = _list_statements(bool(client_id), shape, req.text("orderby").lower(),
-                                   req.text("order").lower() == "desc")
+    statement_shape = (bool(client_id), shape, req.text("orderby").lower(),
+                       req.text("order").lower() == "desc")
+    count, page, seek = _list_statements(*statement_shape)
     # plain rows on the session's connection: nothing to autoflush in a Get* call and no
     # ORM result processing for rows that are only rendered
     conn = req.session.connection()
     total = cached_count(req.session, conn, "invoices", ("GetInvoices", bool(client_id), shape),
                          count, filters)
-    rows = [_invoice_list_row(row) for row in
-            conn.execute(page, {**filters, "offset": start, "limit": num}).all()]
+    if seek is not None:  # a deep limitstart starts where an earlier page ended
+        found = seek_page(req.session, conn, "invoices", ("GetInvoices", *statement_shape),
+                          filters, start, num, page=page, seek=seek)
+    else:
+        found = conn.execute(page, {**filters, "offset": start, "limit": num}).all()
+    rows = [_invoice_list_row(row) for row in found]
     return listing(int(total), start, rows, "invoices", "invoice")
 
 

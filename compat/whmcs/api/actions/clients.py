@@ -29,6 +29,7 @@ from bridge.services.clients import (
 from bridge.services.count_cache import cached_count
 from bridge.services.customfields import set_custom_field_values
 from bridge.services.login_users import delete_users_without_clients
+from bridge.services.page_seek import seek_page
 
 from ..format import CLIENT_STATUS, money, reverse, ymd, ymd_his
 from ..params import as_bool, decode_serialized_b64
@@ -201,9 +202,10 @@ _ORDER = {"firstname": Client.first_name, "lastname": Client.last_name,
 
 @lru_cache(maxsize=128)
 def _list_statements(status: bool, search: bool, full_name: bool, order: str, desc: bool
-                     ) -> tuple[Any, Any]:
-    """The count and page statements of one GetClients shape, built once with bound
-    parameters (building and cache-keying them per call cost more than running them)."""
+                     ) -> tuple[Any, Any, Any]:
+    """The count, page and (ordered by id only) seek statements of one GetClients shape,
+    built once with bound parameters (building and cache-keying them per call cost more than
+    running them); see :func:`bridge.services.page_seek.seek_page`."""
     conditions: list[Any] = []
     if status:
         conditions.append(Client.status == bindparam("status"))
@@ -221,11 +223,17 @@ def _list_statements(status: bool, search: bool, full_name: bool, order: str, de
     # not count(id), which SQLite cannot answer from the index b-tree's count)
     count = select(func.count()).select_from(Client).where(*conditions)
     column = _ORDER.get(order, Client.id)
-    page = (select(*LIST_COLUMNS).where(*conditions)
-            .order_by(column.desc() if desc else column.asc(), Client.id)
-            .offset(bindparam("offset", type_=Integer))
-            .limit(bindparam("limit", type_=Integer)))
-    return count, page
+
+    def paged(*more: Any) -> Any:
+        return (select(*LIST_COLUMNS).where(*conditions, *more)
+                .order_by(column.desc() if desc else column.asc(), Client.id)
+                .offset(bindparam("offset", type_=Integer))
+                .limit(bindparam("limit", type_=Integer)))
+    seek = None
+    if column is Client.id:
+        mark = bindparam("seek_id", type_=Integer)
+        seek = paged(Client.id <= mark if desc else Client.id >= mark)
+    return count, paged(), seek
 
 
 @action("GetClients")
@@ -240,19 +248,23 @@ def get_clients(req: ApiRequest) -> dict[str, Any]:
     if search:
         filters["like"] = f"{search}%"
     full_name = bool(_FULL_NAME_CHARS.intersection(search))
-    count, page = _list_statements(
-        bool(status), bool(search), full_name,
-        req.text("orderby").lower(), req.text("sorting").upper() == "DESC")
+    shape = (bool(status), bool(search), full_name, req.text("orderby").lower(),
+             req.text("sorting").upper() == "DESC")
+    count, page, seek = _list_statements(*shape)
     # plain rows on the session's connection: a read of rows that are only rendered needs
     # no ORM result processing (and nothing is pending to autoflush in a Get* call)
     conn = req.session.connection()
     total = cached_count(req.session, conn, "clients",
                          ("GetClients", bool(status), bool(search), full_name), count, filters)
+    if seek is not None:  # a deep limitstart starts where an earlier page ended
+        rows = seek_page(req.session, conn, "clients", ("GetClients", *shape), filters,
+                         start, num, page=page, seek=seek)
+    else:
+        rows = conn.execute(page, {**filters, "offset": start, "limit": num}).all()
     clients = [{"id": ident, "firstname": first, "lastname": last, "companyname": company,
                 "email": email, "datecreated": ymd(created.date() if created else None),
                 "groupid": group_id or 0, "status": CLIENT_STATUS.get(status, status)}
-               for ident, first, last, company, email, created, group_id, status
-               in conn.execute(page, {**filters, "offset": start, "limit": num}).all()]
+               for ident, first, last, company, email, created, group_id, status in rows]
     return listing(int(total), start, clients, "clients", "client")
 
 
