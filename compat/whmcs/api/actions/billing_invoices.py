@@ -204,10 +204,9 @@ def get_invoice(req: ApiRequest) -> dict[str, Any]:
     }
 
 
-# the columns a GetInvoices row prints: read as plain rows (no ORM objects built for a page
-# that is only rendered); attribute names match Invoice's, so the helpers above take a row
-# read as printed: naive UTC datetimes (bridge.db.naive_utc); the order is the unpacking
-# order of _invoice_list_row
+# the columns a GetInvoices row prints, read as rows (no ORM objects for a page that is only
+# rendered) with naive UTC datetimes (bridge.db.naive_utc); the order is the unpacking order
+# of _invoice_list_row
 LIST_COLUMNS = tuple(naive_utc((
     Invoice.id, Invoice.client_id, Invoice.number, Invoice.date, Invoice.due_date,
     Invoice.paid_at, Invoice.last_capture_attempt, Invoice.refunded_at, Invoice.cancelled_at,
