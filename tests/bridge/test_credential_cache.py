@@ -113,11 +113,11 @@ def test_whmcs_refuses_the_very_next_call_after_a_change(web: Any, db: Any, chan
     assert answer["message"] == expected
 
 
-@pytest.mark.parametrize("change", ["disable", "rekey", "delete_core", "allow_list"])
+@pytest.mark.parametrize("change", ["disable", "rekey", "delete_core", "allow_list", "ban"])
 def test_blesta_refuses_the_very_next_call_after_a_change(web: Any, db: Any, change: str) -> None:
     warm(web)
     change_credential(db, change)
-    assert blesta(web) == (403 if change == "allow_list" else 401)
+    assert blesta(web) == (403 if change in ("allow_list", "ban") else 401)
 
 
 def test_a_new_secret_works_at_once_and_the_old_one_stops(web: Any, db: Any) -> None:

@@ -75,7 +75,8 @@ def api(rest: str) -> Response:
         # one transaction for authentication and the method (the common case)
         with state.transaction(door, write=write) as session:
             try:
-                credential = check_api_credential(session, user, key, ip)
+                # a banned IP is refused like one outside the allow-list (same statement)
+                credential = check_api_credential(session, user, key, ip, refuse_banned=True)
             except PermissionDenied as exc:
                 if exc.message.startswith("Invalid IP"):
                     return _error(model, fmt, 403, {"ip": {"allowed": exc.message}})
@@ -84,7 +85,7 @@ def api(rest: str) -> Response:
             company_id, cred_name = credential.company_id or 1, credential.identifier
             if session.new or session.dirty:
                 keep_auth_writes(session, write, lambda s: verify_api_credential(
-                    s, user, key, ip), door)
+                    s, user, key, ip, refuse_banned=True), door)
             args = _bind(spec, _params())
             set_actor(session, Actor(kind="api", name=cred_name, source="api:blesta",
                                      ip_address=ip))
