@@ -219,9 +219,8 @@ def whmcs_details(req: ApiRequest) -> dict[str, Any]:
     return {"whmcs": {"version": API_VERSION, "canonicalversion": CANONICAL_VERSION}}
 
 
-@action("AddBannedIp", status="partial",
-        notes="the ban is recorded (bridge.services.blocklists); the API door does not yet "
-              "refuse banned addresses")
+@action("AddBannedIp",
+        notes="both API doors refuse the banned address from its next call")
 def add_banned_ip(req: ApiRequest) -> dict[str, Any]:
     """Ban an IP for ``days`` (or until ``expires``)."""
     ip = req.require("ip", "ip is required")
