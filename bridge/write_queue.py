@@ -103,7 +103,10 @@ class WriteQueue:
     def acquire(self) -> bool:
         """Take the queue's lock (reentrant per thread). False when the wait ran past the
         timeout: the caller goes on unqueued and must not call :meth:`release`."""
-        handle = self._handle()
+        try:
+            handle = self._handle()
+        except OSError:  # the file went away or the descriptors ran out: SQLite waits
+            return False
         if handle.depth:
             handle.depth += 1
             return True
@@ -117,6 +120,8 @@ class WriteQueue:
                 handle.fd = -1  # the helper owns (and closes) that open file now
                 self._local.handle = None
                 return False
+        except OSError:  # e.g. no locks on this file system: SQLite waits, as before
+            return False
         handle.depth = 1
         return True
 
