@@ -163,11 +163,12 @@ def _counters(settings: Settings, files: Mapping[str, str], what: str
 
 
 def _write_queue(settings: Settings) -> WriteQueue | None:
-    """The SQLite writers' queue of this instance and database (:mod:`bridge.write_queue`);
-    None on other databases, with ``api.sqlite_write_queue = false``, or (with a warning)
-    when the instance folder cannot hold its file."""
+    """The SQLite writers' queue of this instance and database (:mod:`bridge.write_queue`)
+    when ``api.sqlite_write_queue = true`` (off by default: on the 2-core benchmark machine
+    it cut p99 but also throughput, see docs/performance.md round 6); None on other
+    databases or (with a warning) when the instance folder cannot hold its file."""
     if not settings.database_url.startswith("sqlite") \
-            or not settings.api.get("sqlite_write_queue", True):
+            or not settings.api.get("sqlite_write_queue", False):
         return None
     try:
         return WriteQueue(generation_path(settings.instance_path, settings.database_url,

@@ -1,7 +1,7 @@
 """The SQLite writers' queue: a writer in another process waits in the kernel and gets in the
 moment the holder lets go; a thread may nest write transactions without deadlocking on it;
 the wait is bounded (then the writer goes on and SQLite's busy handler waits, as before);
-writers that do not use it still commit; it is SQLite only and can be switched off."""
+writers that do not use it still commit; it is SQLite only and off unless switched on."""
 
 from __future__ import annotations
 
@@ -151,10 +151,10 @@ def test_nested_write_transactions_and_writers_without_the_queue(tmp_path: Path)
         plain.dispose()
 
 
-def test_sqlite_only_and_the_switch_turns_it_off(app_config: dict[str, Any],
-                                                 tmp_path: Path) -> None:
-    on = create_app(app_config)
-    off = create_app({**app_config, "api": {"sqlite_write_queue": False}})
+def test_sqlite_only_and_the_switch_turns_it_on(app_config: dict[str, Any],
+                                                tmp_path: Path) -> None:
+    on = create_app({**app_config, "api": {"sqlite_write_queue": True}})
+    off = create_app(app_config)  # off by default
     try:
         assert isinstance(on.extensions["bridge"].db.write_queue, WriteQueue)
         assert off.extensions["bridge"].db.write_queue is None
