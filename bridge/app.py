@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bridge import __version__
 from bridge.config import Settings, load_settings, resolve_paths
 from bridge.context import Actor, bind_dispatcher, set_actor
-from bridge.db import Database
+from bridge.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from bridge.plugins import PluginHost
 from bridge.security import SecretBox
 from bridge.security.generation import Generation, generation_path, watch_tables
@@ -25,6 +25,13 @@ from bridge.services.count_cache import (
     CountCache,
 )
 from bridge.services.credential_cache import CACHE_KEY, GENERATION_AT_BEGIN, CredentialCache
+from bridge.services.reference_cache import (
+    REFERENCE_CACHE_KEY,
+    REFERENCE_GENERATIONS_AT_BEGIN,
+    REFERENCE_TABLES,
+    ReferenceCache,
+)
+from bridge.write_queue import WriteQueue
 
 
 @dataclass
@@ -39,6 +46,8 @@ class BridgeState:
     credential_cache: CredentialCache | None = None
     # row counts of the list calls (None: api.count_cache = false)
     count_cache: CountCache | None = None
+    # settings, currencies, tax rules read by writes (None: api.reference_cache = false)
+    reference_cache: ReferenceCache | None = None
 
     @contextmanager
     def transaction(self, actor: Actor | None = None, *, write: bool = True
@@ -57,6 +66,10 @@ class BridgeState:
             if counts is not None:  # likewise before the first statement
                 session.info[COUNT_CACHE_KEY] = counts
                 session.info[COUNT_GENERATIONS_AT_BEGIN] = counts.snapshot()
+            reference = self.reference_cache
+            if reference is not None:  # likewise before the first statement
+                session.info[REFERENCE_CACHE_KEY] = reference
+                session.info[REFERENCE_GENERATIONS_AT_BEGIN] = reference.snapshot()
             if actor is not None:
                 set_actor(session, actor)
             bind_dispatcher(session, self.dispatch)
@@ -79,7 +92,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     generation = access["access"] if access is not None else None
     state = BridgeState(
         settings=settings,
-        db=Database(settings.database_url, echo=settings.sql_echo, generation=generation),
+        db=Database(settings.database_url, echo=settings.sql_echo, generation=generation,
+                    write_queue=_write_queue(settings)),
         secrets=SecretBox(settings.secret_key),
         plugins=PluginHost(
             plugin_settings=settings.plugin_settings,
@@ -96,6 +110,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         watch_tables(state.db.engine, table_generations)
         if settings.api.get("count_cache", True):
             state.count_cache = CountCache(table_generations)
+    reference_generations = _counters(
+        settings, {table: f"{table}-reference" for table in REFERENCE_TABLES}, "reference cache")
+    if reference_generations is not None:
+        # every app engine announces its writes to these tables, cache on or off
+        watch_tables(state.db.engine, reference_generations)
+        if settings.api.get("reference_cache", True):
+            state.reference_cache = ReferenceCache(reference_generations)
     app.extensions["bridge"] = state
     from bridge.services.automation.on_paid import install_paid_listener
 
@@ -138,6 +159,24 @@ def _counters(settings: Settings, files: Mapping[str, str], what: str
     except OSError as exc:
         logging.getLogger("bridge.app").warning("%s off: cannot map its counter file (%s)",
                                                 what, exc)
+        return None
+
+
+def _write_queue(settings: Settings) -> WriteQueue | None:
+    """The SQLite writers' queue of this instance and database (:mod:`bridge.write_queue`)
+    when ``api.sqlite_write_queue = true`` (off by default: on the 2-core benchmark machine
+    it cut p99 but also throughput, see docs/performance.md round 6); None on other
+    databases or (with a warning) when the instance folder cannot hold its file."""
+    if not settings.database_url.startswith("sqlite") \
+            or not settings.api.get("sqlite_write_queue", False):
+        return None
+    try:
+        return WriteQueue(generation_path(settings.instance_path, settings.database_url,
+                                          "sqlite-write-queue"),
+                          SQLITE_BUSY_TIMEOUT_MS / 1000)
+    except OSError as exc:
+        logging.getLogger("bridge.app").warning("SQLite write queue off: cannot open its "
+                                                "file (%s)", exc)
         return None
 
 

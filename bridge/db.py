@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from bridge.security.generation import Generation, watch_engine
+from bridge.write_queue import WriteQueue
 
 # SQLite has no DECIMAL; SQLAlchemy converts through float and warns once. Values are
 # quantized back to 4 places on read, which is exact for every amount below 10**11.
@@ -108,13 +109,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+# how long a SQLite writer waits for the write lock (and for the write queue) before failing
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN and lets a released SAVEPOINT commit;
     # hand transactions to SQLAlchemy (BEGIN emitted in _sqlite_begin) so savepoints nest
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -168,9 +173,12 @@ class Database:
     """One engine and its session factory, owned by an app (never module-global)."""
 
     def __init__(self, url: str, *, echo: bool = False,
-                 generation: Generation | None = None) -> None:
+                 generation: Generation | None = None,
+                 write_queue: WriteQueue | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
+        # SQLite only: writers queue on a file lock instead of polling the busy handler
+        self.write_queue = write_queue if self.engine.dialect.name == "sqlite" else None
         # announces credential/role/ban changes to every process (bridge.security.generation)
         self.generation = generation
         if generation is not None:
@@ -192,17 +200,26 @@ class Database:
         ``write=False`` states that the transaction only reads: on SQLite it then begins
         deferred, so readers never queue behind the write lock. Writing in it still works
         but can fail with "database is locked" when another writer committed meanwhile.
+        With a :class:`~bridge.write_queue.WriteQueue` (SQLite), a write transaction waits
+        its turn on the queue first and lets the next writer in after its commit.
         """
         factory = self.write_session_factory if write else self.session_factory
-        session = factory()
+        queue = self.write_queue if write else None
+        queued = queue is not None and queue.acquire()
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            session = factory()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
         finally:
-            session.close()
+            if queued:
+                assert queue is not None
+                queue.release()  # after the commit or rollback: the write lock is free
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--json", default="", help="write the figures to this file")
+    parser.add_argument("--app-config", default="",
+                        help="a TOML file for the app only (BRIDGE_CONFIG), e.g. to switch "
+                             "api.sqlite_write_queue off; the baseline never reads one")
     args = parser.parse_args(argv)
 
     if args.build:
@@ -141,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("BRIDGE_CONFIG", None)
     bindir = Path(sys.executable).parent
     app_port, base_port = args.port, args.port + 1
+    app_env = {**env, "BRIDGE_CONFIG": str(Path(args.app_config).resolve())} \
+        if args.app_config else env
     app_proc = _start([str(bindir / "bridge"), "serve", "--port", str(app_port),
-                       "--workers", str(args.workers)], env, workdir / "app.log")
+                       "--workers", str(args.workers)], app_env, workdir / "app.log")
     base_proc = _start([sys.executable, "-m", "bench.api.baseline_app", "--url", args.url,
                         "--captures", str(captures_file), "--port", str(base_port),
                         "--workers", str(args.workers)], env, workdir / "baseline.log")

@@ -100,6 +100,9 @@ def writes_access_rows(statement: str) -> bool:
 # Generation objects bumped by writes of the connection's open transaction, bumped again when
 # it ends (one set per connection, shared by every watcher of the engine)
 _PENDING = "bridge.generations_pending"
+# public name of that connection.info key: the set of counters the connection's open
+# transaction has bumped (what it wrote; see bridge.services.reference_cache)
+PENDING_KEY = _PENDING
 
 
 def watch_writes(engine: Engine, touched: Callable[[str], Iterable[Generation]]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bridge.context import emit
@@ -90,7 +90,55 @@ def _check_refs(session: Session, values: Mapping[str, Any]) -> None:
     check_reference(session, Company, values.get("company_id"), "company_id", "company")
 
 
+# The email-taken check. ``lower(email) = ?`` cannot use an index: it walked every client
+# inside the write transaction (SQLite 0.19 ms at 2,000 clients, MariaDB 5.5 ms at 20,000).
+# An index finds every letter case of the address when the comparison is case-insensitive:
+# NOCASE on SQLite (0004 builds the email index NOCASE), the column's own collation on
+# MariaDB when it is a ``_ci`` one (every utf8mb4 default is); the exact rule (equal after
+# lower-casing) is then applied to the few candidates.
 _EMAIL_TAKEN = select(Client.id).where(func.lower(Client.email) == bindparam("email")).limit(1)
+_EMAIL_CANDIDATES = {
+    "sqlite": select(Client.id, Client.email).where(
+        Client.email.collate("NOCASE") == bindparam("email")).order_by(Client.id),
+    "mysql": select(Client.id, Client.email).where(
+        Client.email == bindparam("email")).order_by(Client.id),
+}
+_COLUMN_COLLATION = text(
+    "SELECT collation_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+    "AND table_name = 'clients' AND column_name = 'email'")
+# per database URL: whether its clients.email collation is case-insensitive (MariaDB/MySQL)
+_CASE_INSENSITIVE: dict[str, bool] = {}
+
+
+def _candidates_by_index(session: Session) -> Any:
+    """The indexed candidates statement for this database, or None (use ``lower()``)."""
+    bind = session.get_bind()
+    name = "mysql" if bind.dialect.name in ("mysql", "mariadb") else bind.dialect.name
+    statement = _EMAIL_CANDIDATES.get(name)
+    if statement is None or name == "sqlite":
+        return statement
+    key = str(bind.engine.url)
+    known = _CASE_INSENSITIVE.get(key)
+    if known is None:
+        collation = session.scalar(_COLUMN_COLLATION)
+        known = _CASE_INSENSITIVE[key] = str(collation or "").lower().endswith("_ci")
+    return statement if known else None
+
+
+def _email_owner(session: Session, email: str, exclude_id: int | None) -> int | None:
+    """The id of a client (other than ``exclude_id``) whose email equals ``email`` after
+    lower-casing, or None."""
+    target = email.lower()
+    candidates = _candidates_by_index(session)
+    if candidates is not None:
+        for client_id, address in session.execute(candidates, {"email": target}):
+            if client_id != exclude_id and address.lower() == target:
+                return int(client_id)
+        return None
+    if exclude_id is None:  # a new client: the statement built once
+        return session.scalar(_EMAIL_TAKEN, {"email": target})
+    return session.scalar(select(Client.id).where(
+        func.lower(Client.email) == target, Client.id != exclude_id).limit(1))
 
 
 def _check_email_free(
@@ -98,11 +146,7 @@ def _check_email_free(
 ) -> None:
     if get_setting(session, ALLOW_DUPLICATE_EMAIL, company_id) == "1":
         return
-    if exclude_id is None:  # a new client: the statement built once
-        other = session.scalar(_EMAIL_TAKEN, {"email": email.lower()})
-    else:
-        other = session.scalar(select(Client.id).where(
-            func.lower(Client.email) == email.lower(), Client.id != exclude_id).limit(1))
+    other = _email_owner(session, email, exclude_id)
     if other is not None:
         raise Conflict(f"email {email} is already used by client {other}; use another email "
                        f"or set {ALLOW_DUPLICATE_EMAIL}=1")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from marshmallow import Schema
 from marshmallow import ValidationError as MarshmallowError
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bridge.context import get_actor
@@ -87,6 +88,11 @@ def get_or_404(session: Session, model: type[M], ident: int | None, entity: str)
     return obj
 
 
+# built once: nearly every write appends a row (a statement built per call pays SQLAlchemy's
+# coercion and cache-key work each time)
+_ACTIVITY_INSERT = insert(ActivityLog)
+
+
 def log_activity(
     session: Session,
     action: str,
@@ -95,24 +101,27 @@ def log_activity(
     client_id: int | None = None,
     subject: tuple[str, int | None] | None = None,
     data: Mapping[str, Any] | None = None,
-) -> ActivityLog:
-    """Append one activity-log row stating the session's actor and source."""
+) -> int:
+    """Append one activity-log row stating the session's actor and source; returns its id.
+
+    The row is append-only and nothing holds it as an object, so it is inserted at once on
+    the session's connection (same transaction; no ORM object and no unit-of-work flush)."""
     actor = get_actor(session)
-    entry = ActivityLog(
-        actor_type=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        source=actor.source,
-        ip_address=actor.ip_address,
-        action=action,
-        description=description,
-        client_id=client_id,
-        subject_type=subject[0] if subject else "",
-        subject_id=subject[1] if subject else None,
-        data=dict(data or {}),
-    )
-    session.add(entry)
-    return entry
+    result = session.connection().execute(_ACTIVITY_INSERT, {
+        "actor_type": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "source": actor.source,
+        "ip_address": actor.ip_address,
+        "action": action,
+        "description": description,
+        "client_id": client_id,
+        "subject_type": subject[0] if subject else "",
+        "subject_id": subject[1] if subject else None,
+        "data": dict(data or {}),
+    })
+    key = result.inserted_primary_key
+    return int(key[0]) if key is not None else 0
 
 
 def secret_box(session: Session) -> SecretBox:

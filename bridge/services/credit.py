@@ -24,6 +24,7 @@ from bridge.models.enums import InvoiceStatus
 from bridge.money import ZERO, round_money, to_decimal
 
 from .common import log_activity
+from .reference_cache import cached_read
 
 # invoices that can still take money (drafts are not shown to the client, so they can't)
 PAYABLE_STATUSES = frozenset(
@@ -37,8 +38,10 @@ _PLACES = select(Currency.places).where(Currency.code == bindparam("code"))
 
 
 def currency_places(session: Session, code: str) -> int:
-    """Decimal places of currency ``code`` (2 when the currency row is missing)."""
-    places = session.scalar(_PLACES, {"code": code})
+    """Decimal places of currency ``code`` (2 when the currency row is missing; read through
+    the worker's reference cache)."""
+    places = cached_read(session, "currencies", ("places", code),
+                         lambda: session.scalar(_PLACES, {"code": code}))
     return 2 if places is None else int(places)
 
 

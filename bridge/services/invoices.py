@@ -40,7 +40,7 @@ from .credit import (
 )
 from .credit import apply_credit as apply_client_credit
 from .settings import DEFAULTS, get_setting, take_counter
-from .taxes import compute_taxes, taxes_for_client
+from .taxes import TaxResult, compute_taxes, taxes_for_client
 
 DRAFT = InvoiceStatus.DRAFT.value
 # unit prices and quantities are kept at storage precision; only line totals are rounded
@@ -82,16 +82,41 @@ def _build_item(values: Mapping[str, Any], sort_order: int) -> InvoiceItem:
     return InvoiceItem(sort_order=sort_order, **values)
 
 
-def _number(session: Session, invoice: Invoice) -> str:
+def _sequential_number(session: Session, day: date) -> str | None:
+    """The next sequential number of an invoice dated ``day``; None when numbering is by id
+    (setting ``invoice.sequential`` is not "1")."""
     # numbering is install-wide (global scope) so two companies never reuse a number
     if get_setting(session, "invoice.sequential") != "1":
-        return str(invoice.id)
+        return None
     current = take_counter(session, "invoice.next_number")
     template = get_setting(session, "invoice.number_format") or "{NUMBER}"
     number = (template.replace("{NUMBER}", str(current))
-              .replace("{YEAR}", f"{invoice.date:%Y}").replace("{MONTH}", f"{invoice.date:%m}")
-              .replace("{DAY}", f"{invoice.date:%d}"))
+              .replace("{YEAR}", f"{day:%Y}").replace("{MONTH}", f"{day:%m}")
+              .replace("{DAY}", f"{day:%d}"))
     return number
+
+
+def _price(session: Session, invoice: Invoice) -> TaxResult:
+    """Line totals of ``invoice`` (set on its lines) and its taxes, subtotal and total (the
+    invoice's snapshotted rates; returned); ValidationFailed when the total would be
+    negative."""
+    places = currency_places(session, invoice.currency)
+    for item in invoice.items:
+        item.amount = line_total(item.unit_amount, item.quantity, places)
+    result = compute_taxes([(item.amount, item.taxed) for item in invoice.items],
+                           invoice.tax1_rate, invoice.tax2_rate, compound=invoice.tax2_compound,
+                           inclusive=invoice.tax_inclusive, places=places)
+    if result.total < 0:
+        which = f"invoice {invoice.id}" if invoice.id is not None else "the invoice"
+        raise ValidationFailed.single(
+            "items", "range", f"{which} total would be {result.total}; "
+            "discount lines may not exceed the charges")
+    return result
+
+
+def _set_totals(invoice: Invoice, result: TaxResult) -> None:
+    invoice.subtotal, invoice.tax1, invoice.tax2, invoice.total = (
+        result.subtotal, result.tax1, result.tax2, result.total)
 
 
 def create_invoice(
@@ -145,10 +170,16 @@ def create_invoice(
         tax2_compound=compound,
     )
     invoice.items = [_build_item(values, index) for index, values in enumerate(loaded)]
+    # priced and numbered before the INSERT, so the rows go in complete: no UPDATE of the
+    # new invoice and its lines afterwards (a number by id still needs the id first)
+    _set_totals(invoice, _price(session, invoice))
+    number = _sequential_number(session, day)
+    if number is not None:
+        invoice.number = number
     session.add(invoice)
     session.flush()
-    invoice.number = _number(session, invoice)
-    recalculate_invoice(session, invoice)
+    if number is None:
+        invoice.number = str(invoice.id)
     log_activity(session, "invoice.created", f"Invoice {invoice.id} created ({invoice.total} "
                  f"{invoice.currency}, {status})", client_id=client.id,
                  subject=("invoice", invoice.id))
@@ -169,21 +200,11 @@ def recalculate_invoice(session: Session, invoice: Invoice) -> None:
     ValidationFailed when the total would be negative and Conflict when payments alone exceed
     the new total (refund them first).
     """
-    places = currency_places(session, invoice.currency)
-    for item in invoice.items:
-        item.amount = line_total(item.unit_amount, item.quantity, places)
-    result = compute_taxes([(item.amount, item.taxed) for item in invoice.items],
-                           invoice.tax1_rate, invoice.tax2_rate, compound=invoice.tax2_compound,
-                           inclusive=invoice.tax_inclusive, places=places)
-    if result.total < 0:
-        raise ValidationFailed.single(
-            "items", "range", f"invoice {invoice.id} total would be {result.total}; "
-            "discount lines may not exceed the charges")
+    result = _price(session, invoice)
     if invoice.amount_paid > result.total:
         raise Conflict(f"invoice {invoice.id} has {invoice.amount_paid} paid, more than the new "
                        f"total {result.total}; refund the payments first")
-    invoice.subtotal, invoice.tax1, invoice.tax2, invoice.total = (
-        result.subtotal, result.tax1, result.tax2, result.total)
+    _set_totals(invoice, result)
     excess = invoice.credit_applied + invoice.amount_paid - invoice.total
     if excess > 0:
         invoice.credit_applied = invoice.credit_applied - excess

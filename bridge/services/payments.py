@@ -74,15 +74,40 @@ def _txn_ref(gateway_txn_id: str | None) -> str | None:
 # built once: every payment runs it (building the statement cost more than running it)
 _RECORDED = select(Transaction).where(Transaction.gateway == bindparam("gateway"),
                                       Transaction.gateway_txn_id == bindparam("ref"))
+# (gateway, reference) pairs found unrecorded in the session's current transaction
+_ABSENT_REFS = "bridge.payments.absent_refs"
 
 
 def _recorded(session: Session, gateway: str, ref: str) -> Transaction | None:
     return session.scalar(_RECORDED, {"gateway": gateway, "ref": ref})
 
 
+def recorded_payment(session: Session, gateway: str, ref: str) -> Transaction | None:
+    """The transaction that recorded gateway reference ``ref`` of ``gateway``, or None.
+
+    A miss is remembered for the next check of the same pair in the same transaction (then
+    forgotten; any insert by this module forgets it too), so a facade that checks the
+    reference just before calling :func:`apply_payment` costs no second statement. The
+    unique constraint still backs every check (see :func:`_insert`)."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_ABSENT_REFS)
+    if transaction is not None and memo is not None and memo[0] is transaction \
+            and (gateway, ref) in memo[1]:
+        memo[1].discard((gateway, ref))
+        return None
+    found = _recorded(session, gateway, ref)
+    if found is None:
+        transaction = session.get_transaction()  # begun by the SELECT if none was open
+        if memo is None or memo[0] is not transaction:
+            memo = (transaction, set[tuple[str, str]]())
+            session.info[_ABSENT_REFS] = memo
+        memo[1].add((gateway, ref))
+    return found
+
+
 def _existing(session: Session, gateway: str, ref: str) -> Transaction | None:
     """The pre-insert duplicate check (the unique constraint backs it up under races)."""
-    return _recorded(session, gateway, ref)
+    return recorded_payment(session, gateway, ref)
 
 
 def _duplicate(gateway: str, ref: str, existing: Transaction | None) -> DuplicatePayment:
@@ -91,6 +116,11 @@ def _duplicate(gateway: str, ref: str, existing: Transaction | None) -> Duplicat
     ident = existing.id if existing is not None else None
     return DuplicatePayment(f"{gateway} transaction {ref} is already recorded as transaction "
                             f"{ident}{where}; it was not applied again", ident)
+
+
+# built once, values bound per call (``insert().values(**values)`` per call paid SQLAlchemy's
+# coercion and cache-key work every time); Python-side column defaults still apply
+_INSERT = insert(Transaction)
 
 
 def _insert(session: Session, *, checked: bool = False, **values: Any) -> Transaction:
@@ -110,10 +140,11 @@ def _insert(session: Session, *, checked: bool = False, **values: Any) -> Transa
         existing = _existing(session, values["gateway"], ref)
         if existing is not None:
             raise _duplicate(values["gateway"], ref, existing)
+    session.info.pop(_ABSENT_REFS, None)  # a remembered miss may be recorded from now on
     conn = session.connection()
     savepoint = None if conn.dialect.name in _STATEMENT_ROLLBACK else conn.begin_nested()
     try:
-        result = conn.execute(insert(Transaction).values(**values))
+        result = conn.execute(_INSERT, values)
     except IntegrityError as exc:
         if savepoint is not None:
             savepoint.rollback()

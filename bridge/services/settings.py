@@ -11,6 +11,7 @@ from bridge.errors import Conflict, NotFound, ValidationFailed
 from bridge.models import Currency, Setting
 
 from .common import log_activity
+from .reference_cache import cached_read
 
 # Defaults of runtime settings; WHMCS / Blesta equivalents documented in config/bridge.example.toml
 DEFAULTS: dict[str, str] = {
@@ -68,7 +69,13 @@ _SCOPED_VALUE = (select(Setting.value)
 
 
 def get_setting(session: Session, key: str, company_id: int | None = None) -> str:
-    """The value of ``key`` (company-specific first, then global, then the built-in default)."""
+    """The value of ``key`` (company-specific first, then global, then the built-in default;
+    read through the worker's reference cache, see :mod:`bridge.services.reference_cache`)."""
+    return cached_read(session, "settings", ("setting", key, company_id),
+                       lambda: _read_setting(session, key, company_id))
+
+
+def _read_setting(session: Session, key: str, company_id: int | None) -> str:
     if company_id is None:
         value = session.scalar(_GLOBAL_VALUE, {"key": key})
     else:
@@ -184,8 +191,10 @@ _DEFAULT_CODE = select(Currency.code).order_by(Currency.is_default.desc(), Curre
 
 def default_currency_code(session: Session) -> str:
     """The code of :func:`default_currency` in one statement (writes that only need the code
-    read no Currency object); NotFound when no currency exists yet (run ``bridge init``)."""
-    code = session.scalar(_DEFAULT_CODE)
+    read no Currency object; through the worker's reference cache); NotFound when no
+    currency exists yet (run ``bridge init``)."""
+    code = cached_read(session, "currencies", ("default_code",),
+                       lambda: session.scalar(_DEFAULT_CODE))
     if code is None:
         raise NotFound("Currency", "default", field="kind")
     return str(code)

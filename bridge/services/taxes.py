@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bridge.models import Client, TaxRule
 from bridge.money import ZERO, percent_of, round_money
 
+from .reference_cache import cached_read
 from .settings import get_setting
 
 HUNDRED = Decimal(100)
@@ -34,7 +35,35 @@ class TaxResult:
     total: Decimal
 
 
-def _specificity(rule: TaxRule, company_id: int | None) -> tuple[int, int, int]:
+@dataclass(frozen=True)
+class TaxRuleView:
+    """An active tax rule as matched against clients: the columns of its
+    :class:`~bridge.models.TaxRule` row, immutable so a worker can keep it (see
+    :mod:`bridge.services.reference_cache`)."""
+
+    id: int
+    company_id: int | None
+    level: int
+    name: str
+    country: str
+    state: str
+    rate: Decimal
+    compound: bool
+
+
+# built once: every new invoice and quote reads it (through the worker's reference cache)
+_ACTIVE_RULES = select(TaxRule.id, TaxRule.company_id, TaxRule.level, TaxRule.name,
+                       TaxRule.country, TaxRule.state, TaxRule.rate, TaxRule.compound
+                       ).where(TaxRule.active.is_(True), TaxRule.level.in_((1, 2))
+                               ).order_by(TaxRule.id)
+
+
+def _active_rules(session: Session) -> tuple[TaxRuleView, ...]:
+    return cached_read(session, "tax_rules", ("active",), lambda: tuple(
+        TaxRuleView(*row) for row in session.execute(_ACTIVE_RULES)))
+
+
+def _specificity(rule: TaxRuleView, company_id: int | None) -> tuple[int, int, int]:
     # country+state beats country beats everywhere; a company's own rule beats a global one;
     # on a tie the older rule (lower id) wins so the choice is stable
     place = (2 if rule.country else 0) + (1 if rule.state else 0)
@@ -42,7 +71,7 @@ def _specificity(rule: TaxRule, company_id: int | None) -> tuple[int, int, int]:
     return (place, own, -rule.id)
 
 
-def _matches(rule: TaxRule, client: Client) -> bool:
+def _matches(rule: TaxRuleView, client: Client) -> bool:
     if rule.company_id is not None and rule.company_id != client.company_id:
         return False
     if rule.country and rule.country.upper() != (client.country or "").upper():
@@ -50,8 +79,10 @@ def _matches(rule: TaxRule, client: Client) -> bool:
     return not rule.state or rule.state.strip().lower() == (client.state or "").strip().lower()
 
 
-def taxes_for_client(session: Session, client: Client) -> tuple[TaxRule | None, TaxRule | None]:
-    """The level-1 and level-2 tax rules that apply to ``client`` (either may be None).
+def taxes_for_client(session: Session, client: Client
+                     ) -> tuple[TaxRuleView | None, TaxRuleView | None]:
+    """The level-1 and level-2 tax rules that apply to ``client`` (either may be None), as
+    immutable views of the rows.
 
     The most specific active rule of each level wins: country+state, then country, then a rule
     for everywhere (empty country). No rule applies when the client is tax exempt or the
@@ -59,11 +90,8 @@ def taxes_for_client(session: Session, client: Client) -> tuple[TaxRule | None, 
     """
     if client.tax_exempt or get_setting(session, "tax.enabled", client.company_id) == "0":
         return (None, None)
-    rules = session.scalars(
-        select(TaxRule).where(TaxRule.active.is_(True), TaxRule.level.in_((1, 2)))
-    ).all()
-    best: dict[int, TaxRule] = {}
-    for rule in rules:
+    best: dict[int, TaxRuleView] = {}
+    for rule in _active_rules(session):
         if not _matches(rule, client):
             continue
         current = best.get(rule.level)

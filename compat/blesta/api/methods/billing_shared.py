@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bridge.errors import ValidationFailed
@@ -123,12 +123,19 @@ def company_clients(call: MethodCall) -> ColumnElement[bool]:
     return or_(Client.company_id == call.company_id, Client.company_id.is_(None))
 
 
+# built once: every invoice and transaction write looks its client up (building the
+# statement per call cost more than running it)
+_CLIENT_IN_COMPANY = select(Client).where(
+    Client.id == bindparam("client_id"),
+    or_(Client.company_id == bindparam("company_id"), Client.company_id.is_(None)))
+
+
 def client_in_company(call: MethodCall, client_id: int | None) -> Client | None:
     """Client ``client_id`` when it belongs to the caller's company, else None."""
     if client_id is None:
         return None
-    return call.session.scalar(select(Client).where(Client.id == client_id,
-                                                    company_clients(call)))
+    return call.session.scalar(_CLIENT_IN_COMPANY, {"client_id": client_id,
+                                                    "company_id": call.company_id})
 
 
 @contextmanager

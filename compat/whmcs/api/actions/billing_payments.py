@@ -13,14 +13,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from bridge.db import utcnow
 from bridge.errors import Conflict, ModuleError, NotFound, ValidationFailed
 from bridge.models import Client, Transaction
 from bridge.services.credit import PAYABLE_STATUSES, lock_invoice
 from bridge.services.gateway_ops import charge_invoice
-from bridge.services.payments import DuplicatePayment, add_transaction, apply_payment
+from bridge.services.payments import (
+    DuplicatePayment,
+    add_transaction,
+    apply_payment,
+    recorded_payment,
+)
 from bridge.services.transaction_edits import update_transaction
 from hooks import PaymentStatus
 
@@ -57,14 +62,9 @@ def transaction_rows(req: ApiRequest, txns: Sequence[Transaction]) -> list[dict[
     } for t in txns]
 
 
-# built once: AddInvoicePayment runs it on every call
-_RECORDED = select(Transaction.id).where(Transaction.gateway == bindparam("gateway"),
-                                         Transaction.gateway_txn_id == bindparam("transid"))
-
-
 def _recorded(req: ApiRequest, gateway: str, transid: str) -> bool:
-    return transid != "" and req.session.scalar(
-        _RECORDED, {"gateway": gateway, "transid": transid}) is not None
+    # the service remembers a miss, so apply_payment does not look again
+    return transid != "" and recorded_payment(req.session, gateway, transid) is not None
 
 
 @action("AddInvoicePayment")
