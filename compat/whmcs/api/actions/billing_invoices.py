@@ -263,7 +263,10 @@ def _list_statements(by_client: bool, status: str, order: str, desc: bool
     column = ORDER_BY.get(order, Invoice.id)
 
     def paged(*more: Any) -> Any:
-        return (select(*LIST_COLUMNS).join(Client, Client.id == Invoice.client_id)
+        # MariaDB: invoices first, whatever the statistics say (a fresh import's made it
+        # scan every client, then sort their invoices: 14 ms for a 25-row page, not 1 ms)
+        return (select(*LIST_COLUMNS).prefix_with("STRAIGHT_JOIN", dialect="mysql")
+                .join(Client, Client.id == Invoice.client_id)
                 .outerjoin(Currency, Currency.code == Invoice.currency)
                 .where(*conditions, *more)
                 .order_by(column.desc() if desc else column.asc(), Invoice.id)
