@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, or_, select
@@ -48,9 +48,14 @@ def _statements() -> dict[str, Any]:
         # statement object on every call also spares SQLAlchemy matching a new statement's
         # columns to its cached compilation's
         "page": _page(select(*ROW_COLUMNS, *_list_extras())),
-        "page_status": _page(select(*ROW_COLUMNS, *_list_extras()).where(
-            Client.status.in_(bindparam("statuses", expanding=True)))),
     }
+
+
+@lru_cache(maxsize=32)
+def _status_page(statuses: tuple[str, ...]) -> Any:
+    """The list page of one status filter, built once per filter (its values bound one by
+    one: an expanding IN list is rendered into the SQL again on every call)."""
+    return _page(select(*ROW_COLUMNS, *_list_extras()).where(Client.status.in_(statuses)))
 
 
 def _list_extras() -> tuple[Any, ...]:
@@ -185,13 +190,12 @@ def get_list(call: MethodCall) -> Any:
     if not call.vars("filters"):
         params = {"company_id": call.company_id, "offset": (page - 1) * PER_PAGE,
                   "limit": PER_PAGE}
-        if status:
-            params["statuses"] = STATUS_IN.get(str(status), [str(status)])
+        statement = _status_page(tuple(STATUS_IN.get(str(status), [str(status)]))) \
+            if status else _statements()["page"]
         # one statement: the page with its groups, owners and 2FA modes
         return [_client_body(row, row.list_group_name, row.list_owner_id,
                              row.list_two_factor)
-                for row in plain_rows(conn.execute(
-                    _statements()["page_status" if status else "page"], params))]
+                for row in plain_rows(conn.execute(statement, params))]
     rows = conn.execute(_filtered(call, ROW_COLUMNS).order_by(Client.id)
                         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return client_rows(call, rows)
