@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    literal,
     type_coerce,
 )
 from sqlalchemy import exc as sa_exc
@@ -156,6 +157,13 @@ def naive_utc(columns: Any) -> list[Any]:
     code that compares them with aware datetimes."""
     return [type_coerce(column, DateTime()).label(column.key)
             if isinstance(column.type, UTCDateTime) else column for column in columns]
+
+
+def fixed_in(column: Any, values: Any) -> Any:
+    """``column IN (?, ?, ...)`` with one bound parameter per value, for a statement built
+    once per list of values. ``column.in_(values)`` would make the list an expanding
+    parameter, rendered into the SQL again on every execution."""
+    return column.in_([literal(value) for value in values])
 
 
 def plain_rows(result: Any) -> list[Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 
-from bridge.db import model_columns, plain_rows
+from bridge.db import fixed_in, model_columns, plain_rows
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, Company, User, UserClient
 from bridge.schemas.clients import ClientSchema
@@ -55,7 +55,7 @@ def _statements() -> dict[str, Any]:
 def _status_page(statuses: tuple[str, ...]) -> Any:
     """The list page of one status filter, built once per filter (its values bound one by
     one: an expanding IN list is rendered into the SQL again on every call)."""
-    return _page(select(*ROW_COLUMNS, *_list_extras()).where(Client.status.in_(statuses)))
+    return _page(select(*ROW_COLUMNS, *_list_extras()).where(fixed_in(Client.status, statuses)))
 
 
 def _list_extras() -> tuple[Any, ...]:

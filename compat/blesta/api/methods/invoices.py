@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from bridge.db import model_columns, plain_rows, utcnow
+from bridge.db import fixed_in, model_columns, plain_rows, utcnow
 from bridge.models import Client, Invoice, InvoiceItem
 from bridge.models.billing import invoice_balance
 from bridge.money import ZERO
@@ -195,7 +195,7 @@ def _page_statement(word: str, by_client: bool, due_first: bool) -> Select[Any]:
              .join(Client, Client.id == Invoice.client_id)
              .where(or_(Client.company_id == bindparam("company_id"),
                         Client.company_id.is_(None)),
-                    Invoice.status.in_(STATUS_FILTER[word])))
+                    fixed_in(Invoice.status, STATUS_FILTER[word])))
     if by_client:
         query = query.where(Invoice.client_id == bindparam("client_id"))
     # the default order_by of getList is ['date_due' => 'ASC'] (then id, as ordered() does)
