@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bridge import create_app
+from bridge.db import make_engine
 
 from . import capture as capture_mod
 from .calls import Call, calls
@@ -81,6 +82,20 @@ def generated_clients(url: str) -> int:
     return count
 
 
+def earlier_writes(url: str) -> int:
+    """How many clients earlier benchmark runs added (``AddClient``'s ``load{n}@example.org``):
+    a database that has them also holds their payments and the invoices ``invoices/add`` gave
+    the middle client, so its reads no longer have the generated shape."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text(
+                "SELECT COUNT(*) FROM clients WHERE email LIKE 'load%@example.org'")).scalar()
+    finally:
+        engine.dispose()
+    return int(found or 0)
+
+
 def counting_pass(url: str, chosen: list[Call], clients: int, tag: str) -> dict[str, Any]:
     """Capture every chosen call once in-process; refuse to go on if one fails."""
     app = create_app({"database_url": url, "secret_key": INSTALL_KEY, "log_level": "WARNING"})
@@ -132,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.build:
         build(args.url, args.scale, admin_url=args.admin_url)
     clients = generated_clients(args.url)
+    written = earlier_writes(args.url)
+    if written:
+        print(f"warning: earlier runs wrote to this database ({written} clients added, with "
+              "their payments and invoices); rebuild it (--build) before figures you compare",
+              file=sys.stderr)
     chosen = [c for c in calls(clients) if args.only.lower() in c.name.lower()]
     tag = f"r{int(time.time()) % 1000000}"
     captures = counting_pass(args.url, chosen, clients, tag)
