@@ -107,7 +107,7 @@ def counting_pass(url: str, chosen: list[Call], clients: int, tag: str) -> dict[
         capture_mod.capture(app, call, clients, k=1, tag=f"{tag}c1")
         capture_mod.capture(app, call, clients, k=2, tag=f"{tag}c2")
         cap = capture_mod.capture(app, call, clients, tag=f"{tag}c3")
-        failed = cap.status != 200 or b'"result": "error"' in cap.body[:40]
+        failed = cap.status != 200 or b'"result":"error"' in cap.body[:40]  # WHMCS: HTTP 200
         if failed:
             raise SystemExit(f"{call.name} failed in the counting pass: {cap.status} "
                              f"{cap.body[:300]!r}")
