@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, jsonify
 from sqlalchemy.orm import Session
@@ -32,6 +32,8 @@ from bridge.services.reference_cache import (
     ReferenceCache,
 )
 from bridge.write_queue import WriteQueue
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -103,20 +105,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         credential_cache=(CredentialCache(generation) if generation is not None
                           and settings.api.get("credential_cache", True) else None),
     )
-    table_generations = _counters(
-        settings, {table: f"{table}-count" for table in COUNTED_TABLES}, "row count cache")
-    if table_generations is not None:
-        # every app engine announces its writes to the counted tables, cache on or off
-        watch_tables(state.db.engine, table_generations)
-        if settings.api.get("count_cache", True):
-            state.count_cache = CountCache(table_generations)
-    reference_generations = _counters(
-        settings, {table: f"{table}-reference" for table in REFERENCE_TABLES}, "reference cache")
-    if reference_generations is not None:
-        # every app engine announces its writes to these tables, cache on or off
-        watch_tables(state.db.engine, reference_generations)
-        if settings.api.get("reference_cache", True):
-            state.reference_cache = ReferenceCache(reference_generations)
+    state.count_cache = _watched_cache(settings, state.db.engine, COUNTED_TABLES, "count",
+                                       "row count cache", "count_cache", CountCache)
+    state.reference_cache = _watched_cache(settings, state.db.engine, REFERENCE_TABLES,
+                                           "reference", "reference cache", "reference_cache",
+                                           ReferenceCache)
     app.extensions["bridge"] = state
     from bridge.services.automation.on_paid import install_paid_listener
 
@@ -146,6 +139,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _watched_cache(settings: Settings, engine: Any, tables: Sequence[str], suffix: str,
+                   what: str, switch: str, cache_class: Callable[[Any], T]) -> T | None:
+    """A per-table cache (``cache_class`` of the tables' change counters), or None when
+    ``api.<switch>`` is false or the counters cannot be mapped. The engine announces its
+    writes to ``tables`` either way, so other processes' caches stay exact."""
+    generations = _counters(settings, {table: f"{table}-{suffix}" for table in tables}, what)
+    if generations is None:
+        return None
+    watch_tables(engine, generations)
+    return cache_class(generations) if settings.api.get(switch, True) else None
 
 
 def _counters(settings: Settings, files: Mapping[str, str], what: str

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from bridge.security.generation import Generation
 
+from .table_cache import TableCache
+
 # session.info keys set by BridgeState.transaction
 COUNT_CACHE_KEY = "bridge.count_cache"
 COUNT_GENERATIONS_AT_BEGIN = "bridge.count_generations"
@@ -29,42 +31,11 @@ COUNTED_TABLES = ("clients", "invoices")
 MAX_ENTRIES = 4096  # per table; emptied when full
 
 
-class CountCache:
-    """One worker's cached row counts of the tables in ``generations``."""
+class CountCache(TableCache):
+    """One worker's cached row counts (and page marks) of the tables in ``generations``."""
 
     def __init__(self, generations: Mapping[str, Generation]) -> None:
-        self.generations = dict(generations)
-        self._entries: dict[str, dict[Any, tuple[bytes, Any]]] = {
-            table: {} for table in self.generations}
-
-    def snapshot(self) -> dict[str, bytes]:
-        """Every table's generation now (read when a transaction begins)."""
-        return {table: gen.read() for table, gen in self.generations.items()}
-
-    def get(self, table: str, key: Any) -> Any:
-        """The cached value (a count, or page marks of :mod:`bridge.services.page_seek`), or
-        None when absent or the table changed since it was stored."""
-        entry = self._entries[table].get(key)
-        if entry is None:
-            return None
-        if entry[0] != self.generations[table].read():
-            self._entries[table].clear()  # the table changed: every count of it may be off
-            return None
-        return entry[1]
-
-    def put(self, table: str, key: Any, value: Any, at_begin: bytes) -> None:
-        """Keep ``value`` if the table has not changed since the reading transaction began."""
-        if at_begin != self.generations[table].read():
-            return
-        entries = self._entries[table]
-        if len(entries) >= MAX_ENTRIES:
-            entries.clear()
-        entries[key] = (at_begin, value)
-
-    def clear(self) -> None:
-        """Forget every count."""
-        for entries in self._entries.values():
-            entries.clear()
+        super().__init__(generations, MAX_ENTRIES)
 
 
 def frozen(params: Mapping[str, Any]) -> tuple[Any, ...]:

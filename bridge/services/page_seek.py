@@ -24,7 +24,7 @@ from bisect import bisect_right, insort
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection, Executable, Integer, bindparam
 from sqlalchemy.orm import Session
 
 from .count_cache import COUNT_CACHE_KEY, COUNT_GENERATIONS_AT_BEGIN, CountCache, frozen
@@ -58,6 +58,13 @@ class _Marks:
                 self.ids.clear()
             insort(self.offsets, offset)
         self.ids[offset] = ident
+
+
+def seek_condition(id_column: Any, desc: bool) -> Any:
+    """What a list's seek statement adds to its page statement: the id at or past the
+    ``seek_id`` parameter in the list's order (``desc``: id-descending)."""
+    mark = bindparam("seek_id", type_=Integer)
+    return id_column <= mark if desc else id_column >= mark
 
 
 def seek_page(session: Session, conn: Connection, table: str, shape: Hashable,

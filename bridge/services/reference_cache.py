@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 from bridge.models import Currency, Setting, TaxRule
 from bridge.security.generation import PENDING_KEY, Generation
 
+from .table_cache import TableCache
+
 # session.info keys set by BridgeState.transaction
 REFERENCE_CACHE_KEY = "bridge.reference_cache"
 REFERENCE_GENERATIONS_AT_BEGIN = "bridge.reference_generations"
@@ -42,41 +44,11 @@ _ABSENT = object()
 T = TypeVar("T")
 
 
-class ReferenceCache:
+class ReferenceCache(TableCache):
     """One worker's cached reads of the tables in ``generations``."""
 
     def __init__(self, generations: Mapping[str, Generation]) -> None:
-        self.generations = dict(generations)
-        self._entries: dict[str, dict[Hashable, tuple[bytes, Any]]] = {
-            table: {} for table in self.generations}
-
-    def snapshot(self) -> dict[str, bytes]:
-        """Every table's counter now (read when a transaction begins)."""
-        return {table: gen.read() for table, gen in self.generations.items()}
-
-    def get(self, table: str, key: Hashable) -> Any:
-        """The cached value, or ``_ABSENT`` when missing or the table changed since."""
-        entry = self._entries[table].get(key)
-        if entry is None:
-            return _ABSENT
-        if entry[0] != self.generations[table].read():
-            self._entries[table].clear()  # the table changed: every value of it may be off
-            return _ABSENT
-        return entry[1]
-
-    def put(self, table: str, key: Hashable, value: Any, at_begin: bytes) -> None:
-        """Keep ``value`` if the table has not changed since the reading transaction began."""
-        if at_begin != self.generations[table].read():
-            return
-        entries = self._entries[table]
-        if len(entries) >= MAX_ENTRIES:
-            entries.clear()
-        entries[key] = (at_begin, value)
-
-    def clear(self) -> None:
-        """Forget every value."""
-        for entries in self._entries.values():
-            entries.clear()
+        super().__init__(generations, MAX_ENTRIES)
 
 
 def _own_writes(session: Session, cache: ReferenceCache, table: str) -> bool:
@@ -101,7 +73,7 @@ def cached_read(session: Session, table: str, key: Hashable, load: Callable[[], 
     if not isinstance(cache, ReferenceCache) or not isinstance(at_begin, dict) \
             or table not in at_begin or _own_writes(session, cache, table):
         return load()
-    found = cache.get(table, key)
+    found = cache.get(table, key, _ABSENT)
     if found is not _ABSENT:
         value: T = found
         return value

@@ -48,7 +48,7 @@ from bridge.services.invoices import (
     update_invoice_item,
 )
 from bridge.services.module_context import plugin_host
-from bridge.services.page_seek import seek_page
+from bridge.services.page_seek import seek_condition, seek_page
 
 from ..format import INVOICE_STATUS, money, reverse, ymd, ymd_his
 from ..params import as_bool
@@ -272,10 +272,8 @@ def _list_statements(by_client: bool, status: str, order: str, desc: bool
                 .order_by(column.desc() if desc else column.asc(), Invoice.id)
                 .offset(bindparam("offset", type_=Integer))
                 .limit(bindparam("limit", type_=Integer)))
-    seek = None
-    if column is Invoice.id:
-        mark = bindparam("seek_id", type_=Integer)
-        seek = paged(Invoice.id <= mark if desc else Invoice.id >= mark)
+    # only an id-ordered list can start at a remembered id (bridge.services.page_seek)
+    seek = paged(seek_condition(Invoice.id, desc)) if column is Invoice.id else None
     return count, paged(), seek
 
 

@@ -29,7 +29,7 @@ from bridge.services.clients import (
 from bridge.services.count_cache import cached_count
 from bridge.services.customfields import set_custom_field_values
 from bridge.services.login_users import delete_users_without_clients
-from bridge.services.page_seek import seek_page
+from bridge.services.page_seek import seek_condition, seek_page
 
 from ..format import CLIENT_STATUS, money, reverse, ymd, ymd_his
 from ..params import as_bool, decode_serialized_b64
@@ -229,10 +229,8 @@ def _list_statements(status: bool, search: bool, full_name: bool, order: str, de
                 .order_by(column.desc() if desc else column.asc(), Client.id)
                 .offset(bindparam("offset", type_=Integer))
                 .limit(bindparam("limit", type_=Integer)))
-    seek = None
-    if column is Client.id:
-        mark = bindparam("seek_id", type_=Integer)
-        seek = paged(Client.id <= mark if desc else Client.id >= mark)
+    # only an id-ordered list can start at a remembered id (bridge.services.page_seek)
+    seek = paged(seek_condition(Client.id, desc)) if column is Client.id else None
     return count, paged(), seek
 
 
