@@ -126,6 +126,17 @@ def _line(name: str, app: LoadResult, base: LoadResult | None, sql: int, write: 
             f"{'write' if write else 'read '} {ok}")
 
 
+def median_round(rounds: list[tuple[LoadResult, LoadResult]]
+                 ) -> tuple[LoadResult, LoadResult]:
+    """The (app, baseline) round whose ratio is the median (the lower one of an even count):
+    the figures printed for a call measured in several alternating rounds, kept together so
+    its r/s and latencies come from the same round."""
+    if not rounds:
+        raise ValueError("no rounds measured")
+    ordered = sorted(rounds, key=lambda pair: pair[0].rps / pair[1].rps if pair[1].rps else 0)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True, help="SQLAlchemy URL of the benchmark database")
@@ -139,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--json", default="", help="write the figures to this file")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure app and baseline this many times each, alternating, and "
+                             "print the round with the median ratio (and the ratios' range)")
     parser.add_argument("--app-config", default="",
                         help="a TOML file for the app only (BRIDGE_CONFIG), e.g. to switch "
                              "api.sqlite_write_queue off; the baseline never reads one")
@@ -183,17 +197,25 @@ def main(argv: list[str] | None = None) -> int:
             tagged = Call(call.name, call.method, call.path, call.body,
                           {**call.headers, "X-Bench-Call": call.name}, call.write)
             common = {"connections": args.connections, "clients": clients, "tool": args.tool}
-            load("127.0.0.1", app_port, tagged, duration=1, tag=f"{tag}w{i}", **common)
-            app_res = load("127.0.0.1", app_port, tagged, duration=args.duration,
-                           tag=f"{tag}a{i}", **common)
-            load("127.0.0.1", base_port, tagged, duration=1, tag=f"{tag}v{i}", **common)
-            base_res = load("127.0.0.1", base_port, tagged, duration=args.duration,
-                            tag=f"{tag}b{i}", **common)
+            rounds = []
+            for r in range(max(args.rounds, 1)):  # alternating: drift hits both alike
+                load("127.0.0.1", app_port, tagged, duration=1, tag=f"{tag}w{i}r{r}", **common)
+                app_res = load("127.0.0.1", app_port, tagged, duration=args.duration,
+                               tag=f"{tag}a{i}r{r}", **common)
+                load("127.0.0.1", base_port, tagged, duration=1, tag=f"{tag}v{i}r{r}",
+                     **common)
+                base_res = load("127.0.0.1", base_port, tagged, duration=args.duration,
+                                tag=f"{tag}b{i}r{r}", **common)
+                rounds.append((app_res, base_res))
+            app_res, base_res = median_round(rounds)
             sql = captures[call.name].sql_count
-            print(_line(call.name, app_res, base_res, sql, call.write), flush=True)
+            ratios = sorted(a.rps / b.rps if b.rps else 0.0 for a, b in rounds)
+            spread = f"  ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(rounds) > 1 else ""
+            print(_line(call.name, app_res, base_res, sql, call.write) + spread, flush=True)
             results.append({"call": call.name, "write": call.write, "sql": sql,
                             "app": {**app_res.__dict__, "rps": app_res.rps},
-                            "baseline": {**base_res.__dict__, "rps": base_res.rps}})
+                            "baseline": {**base_res.__dict__, "rps": base_res.rps},
+                            "ratios": ratios})
     finally:
         _stop(app_proc)
         _stop(base_proc)

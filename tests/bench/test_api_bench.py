@@ -161,3 +161,18 @@ def test_a_database_written_by_earlier_runs_is_told_apart(tmp_path: Path) -> Non
     assert capture_mod.capture(app, add_client, 20, k=1, tag="once").status == 200
     app.extensions["bridge"].db.dispose()
     assert earlier_writes(url) == 1
+
+
+def test_the_median_round_keeps_its_own_figures() -> None:
+    from bench.api.loadgen import LoadResult
+    from bench.api.run import median_round
+
+    def pair(app: int, base: int) -> tuple[LoadResult, LoadResult]:
+        return (LoadResult(app, 0, 1.0, 1.0, 2.0, "python"),
+                LoadResult(base, 0, 1.0, 0.5, 1.0, "python"))
+    rounds = [pair(70, 100), pair(50, 100), pair(90, 100)]
+    assert median_round(rounds) is rounds[0]  # ratios 0.5, 0.7, 0.9: the middle one
+    assert median_round(rounds[:2]) is rounds[1]  # an even count takes the lower
+    assert median_round([pair(10, 0)])[0].requests == 10  # a dead baseline does not crash
+    with pytest.raises(ValueError):
+        median_round([])
