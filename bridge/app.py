@@ -18,19 +18,9 @@ from bridge.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from bridge.plugins import PluginHost
 from bridge.security import SecretBox
 from bridge.security.generation import Generation, generation_path, watch_tables
-from bridge.services.count_cache import (
-    COUNT_CACHE_KEY,
-    COUNT_GENERATIONS_AT_BEGIN,
-    COUNTED_TABLES,
-    CountCache,
-)
+from bridge.services.count_cache import COUNTED_TABLES, CountCache
 from bridge.services.credential_cache import CACHE_KEY, GENERATION_AT_BEGIN, CredentialCache
-from bridge.services.reference_cache import (
-    REFERENCE_CACHE_KEY,
-    REFERENCE_GENERATIONS_AT_BEGIN,
-    REFERENCE_TABLES,
-    ReferenceCache,
-)
+from bridge.services.reference_cache import REFERENCE_TABLES, ReferenceCache
 from bridge.write_queue import WriteQueue
 
 T = TypeVar("T")
@@ -64,14 +54,9 @@ class BridgeState:
             if cache is not None:  # read before the transaction's first statement
                 session.info[CACHE_KEY] = cache
                 session.info[GENERATION_AT_BEGIN] = cache.generation.read()
-            counts = self.count_cache
-            if counts is not None:  # likewise before the first statement
-                session.info[COUNT_CACHE_KEY] = counts
-                session.info[COUNT_GENERATIONS_AT_BEGIN] = counts.snapshot()
-            reference = self.reference_cache
-            if reference is not None:  # likewise before the first statement
-                session.info[REFERENCE_CACHE_KEY] = reference
-                session.info[REFERENCE_GENERATIONS_AT_BEGIN] = reference.snapshot()
+            for table_cache in (self.count_cache, self.reference_cache):
+                if table_cache is not None:  # likewise before the first statement
+                    table_cache.attach(session)
             if actor is not None:
                 set_actor(session, actor)
             bind_dispatcher(session, self.dispatch)

@@ -24,15 +24,14 @@ from bridge.security.generation import Generation
 
 from .table_cache import TableCache
 
-# session.info keys set by BridgeState.transaction
-COUNT_CACHE_KEY = "bridge.count_cache"
-COUNT_GENERATIONS_AT_BEGIN = "bridge.count_generations"
 COUNTED_TABLES = ("clients", "invoices")
 MAX_ENTRIES = 4096  # per table; emptied when full
 
 
 class CountCache(TableCache):
     """One worker's cached row counts (and page marks) of the tables in ``generations``."""
+
+    INFO_KEY = "bridge.count_cache"
 
     def __init__(self, generations: Mapping[str, Generation]) -> None:
         super().__init__(generations, MAX_ENTRIES)
@@ -48,15 +47,14 @@ def cached_count(session: Session, conn: Connection, table: str, shape: Hashable
     """``statement`` (a ``count(*)`` over ``table`` only) run with ``params``, answered from
     the worker's cache while ``table`` is unchanged. ``shape`` names the statement (the same
     shape must always mean the same SQL: it is the cache key with the parameters)."""
-    cache = session.info.get(COUNT_CACHE_KEY)
-    at_begin = session.info.get(COUNT_GENERATIONS_AT_BEGIN)
-    if not isinstance(cache, CountCache) or not isinstance(at_begin, dict) \
-            or table not in at_begin:
+    attached = CountCache.in_session(session, table)
+    if attached is None:
         return int(conn.execute(statement, dict(params)).scalar() or 0)
+    cache, at_begin = attached
     key = (shape, frozen(params))
     found = cache.get(table, key)
     if found is not None:
         return int(found)
     count = int(conn.execute(statement, dict(params)).scalar() or 0)
-    cache.put(table, key, count, at_begin[table])
+    cache.put(table, key, count, at_begin)
     return count

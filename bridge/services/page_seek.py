@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, Integer, bindparam
 from sqlalchemy.orm import Session
 
-from .count_cache import COUNT_CACHE_KEY, COUNT_GENERATIONS_AT_BEGIN, CountCache, frozen
+from .count_cache import CountCache, frozen
 
 # pages that start this close to the top walk so few rows that a mark saves nothing
 MIN_OFFSET = 100
@@ -77,17 +77,16 @@ def seek_page(session: Session, conn: Connection, table: str, shape: Hashable,
     is the same statement with one more condition, the id at or past ``seek_id`` in the
     list's order (``>=`` ascending, ``<=`` descending). ``shape`` names the pair (the same
     shape must always mean the same SQL). ``row_id`` reads a row's id."""
-    cache = session.info.get(COUNT_CACHE_KEY)
-    at_begin = session.info.get(COUNT_GENERATIONS_AT_BEGIN)
-    if start < MIN_OFFSET or not isinstance(cache, CountCache) \
-            or not isinstance(at_begin, dict) or table not in at_begin:
+    attached = CountCache.in_session(session, table) if start >= MIN_OFFSET else None
+    if attached is None:
         return conn.execute(page, {**params, "offset": start, "limit": num}).all()
+    cache, at_begin = attached
     key = ("seek", shape, frozen(params))
     marks = cache.get(table, key)
     # a mark is the state of the table when the counter had its current value; this
     # transaction may use it only if it began after the last change (same counter value)
-    usable = isinstance(marks, _Marks) and at_begin[table] == cache.generations[table].read()
-    near = marks.nearest(start) if usable and isinstance(marks, _Marks) else None
+    near = marks.nearest(start) if isinstance(marks, _Marks) \
+        and cache.unchanged_since(table, at_begin) else None
     if near is None:
         rows = conn.execute(page, {**params, "offset": start, "limit": num}).all()
     else:
@@ -96,8 +95,8 @@ def seek_page(session: Session, conn: Connection, table: str, shape: Hashable,
     if rows:
         if not isinstance(marks, _Marks):
             marks = _Marks()
-            cache.put(table, key, marks, at_begin[table])  # kept only if nothing changed
-        if at_begin[table] == cache.generations[table].read():
+            cache.put(table, key, marks, at_begin)  # kept only if nothing changed
+        if cache.unchanged_since(table, at_begin):
             marks.add(start, row_id(rows[0]))
             marks.add(start + len(rows) - 1, row_id(rows[-1]))
     return rows

@@ -33,9 +33,6 @@ from bridge.security.generation import PENDING_KEY, Generation
 
 from .table_cache import TableCache
 
-# session.info keys set by BridgeState.transaction
-REFERENCE_CACHE_KEY = "bridge.reference_cache"
-REFERENCE_GENERATIONS_AT_BEGIN = "bridge.reference_generations"
 REFERENCE_TABLES = ("settings", "currencies", "tax_rules")
 _MODELS: dict[str, type[Any]] = {"settings": Setting, "currencies": Currency,
                                   "tax_rules": TaxRule}
@@ -46,6 +43,8 @@ T = TypeVar("T")
 
 class ReferenceCache(TableCache):
     """One worker's cached reads of the tables in ``generations``."""
+
+    INFO_KEY = "bridge.reference_cache"
 
     def __init__(self, generations: Mapping[str, Generation]) -> None:
         super().__init__(generations, MAX_ENTRIES)
@@ -68,16 +67,15 @@ def cached_read(session: Session, table: str, key: Hashable, load: Callable[[], 
     """``load()`` (a read of ``table`` only, answering the question ``key`` names), answered
     from the worker's cache while ``table`` is unchanged and this transaction has not
     written it. ``key`` must always mean the same question (it is the cache key)."""
-    cache = session.info.get(REFERENCE_CACHE_KEY)
-    at_begin = session.info.get(REFERENCE_GENERATIONS_AT_BEGIN)
-    if not isinstance(cache, ReferenceCache) or not isinstance(at_begin, dict) \
-            or table not in at_begin or _own_writes(session, cache, table):
+    attached = ReferenceCache.in_session(session, table)
+    if attached is None or _own_writes(session, attached[0], table):
         return load()
+    cache, at_begin = attached
     found = cache.get(table, key, _ABSENT)
     if found is not _ABSENT:
         value: T = found
         return value
     value = load()
     if not _own_writes(session, cache, table):
-        cache.put(table, key, value, at_begin[table])
+        cache.put(table, key, value, at_begin)
     return value
