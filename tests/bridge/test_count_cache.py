@@ -9,12 +9,12 @@ import sqlite3
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from bridge import create_app
 from bridge.context import Actor
 from bridge.services.access import add_api_credential
 from bridge.testing import ensure_currency, make_client
+from tests.bridge.whmcs_calls import whmcs_call
 
 ID, SECRET = "count-id", "count-secret-0123456789"
 
@@ -31,22 +31,8 @@ def web(app: Any) -> Any:
 
 def call(web: Any, action: str, **params: str) -> tuple[dict[str, Any], list[str]]:
     """The JSON answer and the count(*) statements the call ran."""
-    counts: list[str] = []
-    engine = web.application.extensions["bridge"].db.engine
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "count(*)" in statement.lower():
-            counts.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        body = web.post("/includes/api.php", data={
-            "action": action, "identifier": ID, "secret": SECRET, "responsetype": "json",
-            **params}).get_json()
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-    assert body["result"] == "success", body
-    return body, counts
+    return whmcs_call(web, ID, SECRET, action,
+                      lambda statement: "count(*)" in statement.lower(), **params)
 
 
 def test_repeated_list_calls_skip_the_count_until_the_table_changes(web: Any) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bridge import create_app
 from bridge.context import Actor
@@ -16,6 +16,7 @@ from bridge.models import Client, Invoice
 from bridge.services.access import add_api_credential
 from bridge.services.page_seek import MIN_OFFSET
 from bridge.testing import ensure_currency, make_client
+from tests.bridge.whmcs_calls import whmcs_call
 
 TODAY = date(2026, 11, 22)
 ID, SECRET = "seek-id", "seek-secret-0123456789"
@@ -41,22 +42,8 @@ def web(app: Any) -> Any:
 
 def call(web: Any, action: str, **params: Any) -> tuple[dict[str, Any], list[str]]:
     """The answer and the page statements the call ran (those with OFFSET)."""
-    pages: list[str] = []
-    engine = web.application.extensions["bridge"].db.engine
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "OFFSET" in statement.upper():
-            pages.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        body = web.post("/includes/api.php", data={
-            "action": action, "identifier": ID, "secret": SECRET, "responsetype": "json",
-            **params}).get_json()
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-    assert body["result"] == "success", body
-    return body, pages
+    return whmcs_call(web, ID, SECRET, action,
+                      lambda statement: "OFFSET" in statement.upper(), **params)
 
 
 def _client_ids(web: Any, status: str | None = None, desc: bool = False) -> list[int]:
