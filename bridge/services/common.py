@@ -124,6 +124,21 @@ def log_activity(
     return int(key[0]) if key is not None else 0
 
 
+def transaction_memo(session: Session, key: str) -> set[Any]:
+    """A set kept in ``session.info[key]`` for the session's current transaction only: a new
+    transaction (another transaction object) starts it empty. With no transaction open it
+    is an empty set that is not kept (call again once a statement has begun one)."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return set()
+    memo = session.info.get(key)
+    if memo is None or memo[0] is not transaction:
+        # the transaction object itself is the mark: a later transaction is another object
+        memo = session.info[key] = (transaction, set())
+    found: set[Any] = memo[1]
+    return found
+
+
 def secret_box(session: Session) -> SecretBox:
     """The install's SecretBox, stated on the session by the app (or a test fixture)."""
     box = session.info.get("bridge.secrets")

@@ -23,7 +23,7 @@ from bridge.models import Client, CreditEntry, Currency, Invoice
 from bridge.models.enums import InvoiceStatus
 from bridge.money import ZERO, round_money, to_decimal
 
-from .common import log_activity
+from .common import log_activity, transaction_memo
 from .reference_cache import cached_read
 
 # invoices that can still take money (drafts are not shown to the client, so they can't)
@@ -78,21 +78,15 @@ def lock_invoice(session: Session, invoice_id: int) -> Invoice:
     A second call for the same invoice in the same transaction returns the object already
     loaded and locked without another statement (a facade that locks the invoice to check
     it, then a service that locks it again, run one SELECT inside the write transaction)."""
-    transaction = session.get_transaction()
-    memo = session.info.get(_LOCKED_INVOICES)
-    if memo is not None and memo[0] is transaction and invoice_id in memo[1]:
+    if invoice_id in transaction_memo(session, _LOCKED_INVOICES):
         held = session.get(Invoice, invoice_id)  # the identity map: no statement
         if held is not None:
             return held
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is None:
         raise NotFound("Invoice", invoice_id)
-    transaction = session.get_transaction()  # begun by the SELECT if none was open before
-    if memo is None or memo[0] is not transaction:
-        # the transaction object itself is kept: a later transaction is another object
-        memo = (transaction, set[int]())
-        session.info[_LOCKED_INVOICES] = memo
-    memo[1].add(invoice_id)
+    # asked again: the SELECT began the transaction if none was open before
+    transaction_memo(session, _LOCKED_INVOICES).add(invoice_id)
     return invoice
 
 

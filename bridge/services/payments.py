@@ -30,7 +30,7 @@ from bridge.models import Client, CreditEntry, Invoice, Transaction
 from bridge.models.enums import InvoiceStatus, TransactionKind
 from bridge.money import ZERO
 
-from .common import get_or_404, log_activity
+from .common import get_or_404, log_activity, transaction_memo
 from .credit import (
     PAYABLE_STATUSES,
     add_credit,
@@ -89,19 +89,13 @@ def recorded_payment(session: Session, gateway: str, ref: str) -> Transaction | 
     forgotten; any insert by this module forgets it too), so a facade that checks the
     reference just before calling :func:`apply_payment` costs no second statement. The
     unique constraint still backs every check (see :func:`_insert`)."""
-    transaction = session.get_transaction()
-    memo = session.info.get(_ABSENT_REFS)
-    if transaction is not None and memo is not None and memo[0] is transaction \
-            and (gateway, ref) in memo[1]:
-        memo[1].discard((gateway, ref))
+    absent = transaction_memo(session, _ABSENT_REFS)
+    if (gateway, ref) in absent:
+        absent.discard((gateway, ref))
         return None
     found = _recorded(session, gateway, ref)
-    if found is None:
-        transaction = session.get_transaction()  # begun by the SELECT if none was open
-        if memo is None or memo[0] is not transaction:
-            memo = (transaction, set[tuple[str, str]]())
-            session.info[_ABSENT_REFS] = memo
-        memo[1].add((gateway, ref))
+    if found is None:  # asked again: the SELECT began the transaction if none was open
+        transaction_memo(session, _ABSENT_REFS).add((gateway, ref))
     return found
 
 
