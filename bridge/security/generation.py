@@ -97,12 +97,10 @@ def writes_access_rows(statement: str) -> bool:
     return _STAMP_ONLY.match(statement) is None
 
 
-# Generation objects bumped by writes of the connection's open transaction, bumped again when
-# it ends (one set per connection, shared by every watcher of the engine)
-_PENDING = "bridge.generations_pending"
-# public name of that connection.info key: the set of counters the connection's open
-# transaction has bumped (what it wrote; see bridge.services.reference_cache)
-PENDING_KEY = _PENDING
+# connection.info key: the Generation objects bumped by writes of the connection's open
+# transaction, bumped again when it ends (one set per connection, shared by every watcher of
+# the engine; bridge.services.reference_cache reads it to see what a transaction wrote)
+PENDING_KEY = "bridge.generations_pending"
 
 
 def watch_writes(engine: Engine, touched: Callable[[str], Iterable[Generation]]) -> None:
@@ -118,10 +116,10 @@ def watch_writes(engine: Engine, touched: Callable[[str], Iterable[Generation]])
             return
         for generation in touched(statement):
             generation.bump()
-            conn.info.setdefault(_PENDING, set()).add(generation)
+            conn.info.setdefault(PENDING_KEY, set()).add(generation)
 
     def settle(info: Any) -> None:
-        for generation in info.pop(_PENDING, ()):
+        for generation in info.pop(PENDING_KEY, ()):
             generation.bump()
 
     def on_begin(conn: Any) -> None:
