@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bridge.errors import ValidationFailed
@@ -19,6 +19,7 @@ from compat.whmcs.api.params import as_list
 
 from ..args import integer, optional_amount, optional_integer, page
 from ..registry import MethodCall, invalid
+from ._people import in_company
 
 PER_PAGE = 20  # Blesta.results_per_page
 TRUE_WORDS = ("true", "1", "on", "yes")
@@ -120,14 +121,13 @@ def ordered(query: Select[Any], order_by: Any,
 
 def company_clients(call: MethodCall) -> ColumnElement[bool]:
     """Clients of the caller's company (clients without a company belong to every one)."""
-    return or_(Client.company_id == call.company_id, Client.company_id.is_(None))
+    return in_company(Client.company_id, call.company_id)
 
 
 # built once: every invoice and transaction write looks its client up (building the
 # statement per call cost more than running it)
 _CLIENT_IN_COMPANY = select(Client).where(
-    Client.id == bindparam("client_id"),
-    or_(Client.company_id == bindparam("company_id"), Client.company_id.is_(None)))
+    Client.id == bindparam("client_id"), in_company(Client.company_id, bindparam("company_id")))
 
 
 def client_in_company(call: MethodCall, client_id: int | None) -> Client | None:

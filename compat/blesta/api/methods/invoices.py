@@ -28,6 +28,7 @@ from ..args import id_or_none
 from ..format import INVOICE_STATUS, money, stamp
 from ..registry import MethodCall, method
 from ..render import PhpArray
+from ._people import in_company
 from .billing_shared import (
     PER_PAGE,
     company_clients,
@@ -193,8 +194,7 @@ def _page_statement(word: str, by_client: bool, due_first: bool) -> Select[Any]:
     # MariaDB: invoices first, whatever the statistics say (see GetInvoices' page)
     query = (select(*columns).prefix_with("STRAIGHT_JOIN", dialect="mysql")
              .join(Client, Client.id == Invoice.client_id)
-             .where(or_(Client.company_id == bindparam("company_id"),
-                        Client.company_id.is_(None)),
+             .where(in_company(Client.company_id, bindparam("company_id")),
                     fixed_in(Invoice.status, STATUS_FILTER[word])))
     if by_client:
         query = query.where(Invoice.client_id == bindparam("client_id"))
