@@ -69,16 +69,18 @@ def seek_condition(id_column: Any, desc: bool) -> Any:
 
 def seek_page(session: Session, conn: Connection, table: str, shape: Hashable,
               params: Mapping[str, Any], start: int, num: int, *, page: Executable,
-              seek: Executable, row_id: Callable[[Any], Any] = lambda row: row[0]
+              seek: Executable | None, row_id: Callable[[Any], Any] = lambda row: row[0]
               ) -> Sequence[Any]:
-    """Rows ``start`` .. ``start + num - 1`` of a list ordered by its table's id (only).
+    """Rows ``start`` .. ``start + num - 1`` of a list.
 
     ``page`` is the list's statement with ``params`` plus ``offset`` and ``limit``; ``seek``
     is the same statement with one more condition, the id at or past ``seek_id`` in the
-    list's order (``>=`` ascending, ``<=`` descending). ``shape`` names the pair (the same
-    shape must always mean the same SQL). ``row_id`` reads a row's id."""
+    list's order (``>=`` ascending, ``<=`` descending; see :func:`seek_condition`), or None
+    for a list not ordered by its table's id alone (then ``page`` is simply run). ``shape``
+    names the pair (the same shape must always mean the same SQL). ``row_id`` reads a row's
+    id."""
     attached = CountCache.in_session(session, table) if start >= MIN_OFFSET else None
-    if attached is None:
+    if seek is None or attached is None:
         return conn.execute(page, {**params, "offset": start, "limit": num}).all()
     cache, at_begin = attached
     key = ("seek", shape, frozen(params))

@@ -299,11 +299,9 @@ def get_invoices(req: ApiRequest) -> dict[str, Any]:
     conn = req.session.connection()
     total = cached_count(req.session, conn, "invoices", ("GetInvoices", bool(client_id), shape),
                          count, filters)
-    if seek is not None:  # a deep limitstart starts where an earlier page ended
-        found = seek_page(req.session, conn, "invoices", ("GetInvoices", *statement_shape),
-                          filters, start, num, page=page, seek=seek)
-    else:
-        found = conn.execute(page, {**filters, "offset": start, "limit": num}).all()
+    # a deep limitstart starts where an earlier page ended
+    found = seek_page(req.session, conn, "invoices", ("GetInvoices", *statement_shape),
+                      filters, start, num, page=page, seek=seek)
     rows = [_invoice_list_row(row) for row in found]
     return listing(int(total), start, rows, "invoices", "invoice")
 

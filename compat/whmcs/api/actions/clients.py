@@ -254,11 +254,9 @@ def get_clients(req: ApiRequest) -> dict[str, Any]:
     conn = req.session.connection()
     total = cached_count(req.session, conn, "clients",
                          ("GetClients", bool(status), bool(search), full_name), count, filters)
-    if seek is not None:  # a deep limitstart starts where an earlier page ended
-        rows = seek_page(req.session, conn, "clients", ("GetClients", *shape), filters,
-                         start, num, page=page, seek=seek)
-    else:
-        rows = conn.execute(page, {**filters, "offset": start, "limit": num}).all()
+    # a deep limitstart starts where an earlier page ended
+    rows = seek_page(req.session, conn, "clients", ("GetClients", *shape), filters, start, num,
+                     page=page, seek=seek)
     clients = [{"id": ident, "firstname": first, "lastname": last, "companyname": company,
                 "email": email, "datecreated": ymd(created.date() if created else None),
                 "groupid": group_id or 0, "status": CLIENT_STATUS.get(status, status)}
