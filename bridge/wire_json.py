@@ -18,23 +18,16 @@ from typing import Any
 import orjson
 
 # datetimes and dataclasses go to the fallback like they went to json.dumps' default=str
-# (orjson would print ISO "T" forms and dicts); int/None keys become strings as json does
+# (orjson would print ISO "T" forms and dicts); int/None keys become strings as json does;
+# str, int, dict and list subclasses are written natively, by their data, as json does
 _OPTIONS = (orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-            | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
+            | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
 def _fallback_value(value: Any) -> Any:
     """What a value orjson does not encode itself becomes (json.dumps' ``default``)."""
     if isinstance(value, float):
         return float(value)  # a float subclass: a number on the wire, as json.dumps wrote it
-    if isinstance(value, int):
-        return int(value)  # int subclasses other than bool (enums are handled natively)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, list | tuple):
-        return list(value)
     return str(value)
 
 

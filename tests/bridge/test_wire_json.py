@@ -28,6 +28,13 @@ class Amount(float):
         return f"{float(self):.2f}"
 
 
+class Label(str):
+    """A str subclass whose str() is not its data (json.dumps writes the data)."""
+
+    def __str__(self) -> str:
+        return "not the data"
+
+
 class Word(StrEnum):
     PAID = "paid"
 
@@ -42,7 +49,7 @@ def test_values_the_doors_send_print_like_json_dumps() -> None:
             "flag": True, "when": datetime(2026, 11, 22, 17, 0, tzinfo=UTC),
             "day": date(2026, 1, 2), "word": Word.PAID, "list": [1, "a", (2, 3)],
             "nested": {"k": {"deeper": [Decimal("0.10")]}}, "point": Point(1),
-            1: "int key", "text": "caf\u00e9 / \u2603 \"quoted\" \\ \n"}
+            1: "int key", "label": Label("the data"), "text": "caf\u00e9 / \u2603 \"quoted\" \\ \n"}
     assert wire_json.dumps(body) == _reference(body)
     assert wire_json.dumps(body, ascii_only=True) == _reference(body, ascii_only=True)
     assert wire_json.dumps(body, ascii_only=True).isascii()
