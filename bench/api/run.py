@@ -69,14 +69,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def _clients_like(url: str, pattern: str) -> int:
+    """How many clients of the database at ``url`` have an email LIKE ``pattern``."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT COUNT(*) FROM clients WHERE email LIKE :pattern"),
+                                 {"pattern": pattern}).scalar()
+    finally:
+        engine.dispose()
+    return int(found or 0)
+
+
 def generated_clients(url: str) -> int:
     """How many generated clients the database holds (ids 1..n)."""
-    app = create_app({"database_url": url, "secret_key": INSTALL_KEY, "log_level": "WARNING"})
-    engine = app.extensions["bridge"].db.engine
-    with engine.connect() as conn:
-        n = conn.execute(text("SELECT COUNT(*) FROM clients WHERE email LIKE '%@example.com'"))
-        count = int(n.scalar() or 0)
-    engine.dispose()
+    count = _clients_like(url, "%@example.com")
     if count == 0:
         raise SystemExit("no generated clients in that database; run with --build first")
     return count
@@ -86,14 +93,7 @@ def earlier_writes(url: str) -> int:
     """How many clients earlier benchmark runs added (``AddClient``'s ``load{n}@example.org``):
     a database that has them also holds their payments and the invoices ``invoices/add`` gave
     the middle client, so its reads no longer have the generated shape."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            found = conn.execute(text(
-                "SELECT COUNT(*) FROM clients WHERE email LIKE 'load%@example.org'")).scalar()
-    finally:
-        engine.dispose()
-    return int(found or 0)
+    return _clients_like(url, "load%@example.org")
 
 
 def counting_pass(url: str, chosen: list[Call], clients: int, tag: str) -> dict[str, Any]:
