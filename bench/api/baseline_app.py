@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy import Connection, RootTransaction
 
 from bridge.db import SQLITE_BEGIN, make_engine
 
-from .capture import BEGIN_IMMEDIATE, COMMIT, MARKER, Capture, load
+from .capture import BEGIN_IMMEDIATE, COMMIT, MARKER, UNPAID, Capture, load
 
 
 def _swap(value: Any, unique: str) -> Any:
@@ -37,12 +38,25 @@ def _swap(value: Any, unique: str) -> Any:
     return value
 
 
-def replay(conn: Connection, capture: Capture, unique: str) -> None:
+def _fill(params: Any, slots: dict[Any, Any], unpaid: int | None, ids: dict[int, int]) -> Any:
+    filled = dict(params) if isinstance(params, dict) else list(params)
+    for key, (source, as_text) in slots.items():
+        value = unpaid if source == UNPAID else ids.get(source)
+        if value is not None:  # None: the request named none; the captured one stays
+            filled[key] = str(value) if as_text else value
+    return filled if isinstance(params, dict) else type(params)(filled)
+
+
+def replay(conn: Connection, capture: Capture, unique: str, unpaid: int | None = None) -> None:
     """Run ``capture``'s statements on ``conn`` with the same transaction boundaries (and,
-    on SQLite, the same BEGIN IMMEDIATE for the app's write transactions)."""
+    on SQLite, the same BEGIN IMMEDIATE for the app's write transactions).
+
+    Per-request ids go where the app put its own (:func:`bench.api.capture.mark_slots`):
+    ``unpaid`` (the request's unpaid invoice) and the ids this replay's INSERTs made."""
     trans: RootTransaction | None = None
     mode = ""
-    for statement, params, many in capture.statements:
+    ids: dict[int, int] = {}
+    for index, (statement, params, many) in enumerate(capture.statements):
         if statement == BEGIN_IMMEDIATE:
             mode = "IMMEDIATE"
             continue
@@ -54,10 +68,15 @@ def replay(conn: Connection, capture: Capture, unique: str) -> None:
             trans, mode = None, ""
             continue
         params = _swap(params, unique)
+        slots = capture.slots.get(index)
+        if slots:
+            params = _fill(params, slots, unpaid, ids)
         if many:
             conn.exec_driver_sql(statement, list(params))
             continue
         result = conn.exec_driver_sql(statement, params)
+        if index in capture.inserted:
+            ids[index] = result.lastrowid
         if result.returns_rows:
             result.fetchall()
     if trans is not None:
@@ -68,18 +87,32 @@ def create_baseline(url: str, captures_file: str) -> Flask:
     """The baseline app over the database at ``url`` and the captures in ``captures_file``."""
     captures = load(Path(captures_file))
     engine = make_engine(url)
+    patterns = {name: re.compile(c.unpaid_pattern, re.S)
+                for name, c in captures.items() if c.unpaid_pattern}
     counter = itertools.count()
     app = Flask("baseline")
 
     @app.route("/<path:_rest>", methods=["GET", "POST"])
     def any_call(_rest: str) -> Response:
-        capture = captures[request.headers["X-Bench-Call"]]
-        request.get_data()  # read the body, as the real app parses it
+        name = request.headers["X-Bench-Call"]
+        capture = captures[name]
+        body = request.get_data(as_text=True)  # read the body, as the real app parses it
+        unpaid = _unpaid(patterns.get(name), body)
         with engine.connect() as conn:
-            replay(conn, capture, f"b{os.getpid()}x{next(counter)}")
+            replay(conn, capture, f"b{os.getpid()}x{next(counter)}", unpaid)
         return Response(capture.body, status=capture.status, content_type=capture.content_type)
 
     return app
+
+
+def _unpaid(pattern: re.Pattern[str] | None, body: str) -> int | None:
+    """The unpaid invoice id the load generator put in this request (None: the call has
+    none, and the captured one is replayed)."""
+    if pattern is None:
+        return None
+    query = request.query_string.decode()
+    found = pattern.match(f"{request.path}{'?' + query if query else ''}\n{body}")
+    return int(found.group(1)) if found else None
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

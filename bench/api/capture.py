@@ -10,6 +10,7 @@ response bytes are what :mod:`bench.api.baseline_app` replays, and the statement
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 # stands in for the per-request unique value in captured parameters; the baseline puts its
 # own unique value there so replayed INSERTs do not hit unique keys
 MARKER = "BENCHMARKER"
+# the source of a parameter slot the baseline fills with the request's unpaid invoice id (the
+# other source is an int: the index of the INSERT, earlier in the same call, whose new row id
+# the parameter holds)
+UNPAID = "unpaid"
 
 
 @dataclass
@@ -35,6 +40,13 @@ class Capture:
     status: int = 0
     body: bytes = b""
     content_type: str = ""
+    unpaid: int = 0  # the unpaid invoice id this capture's request named
+    inserted: dict[int, int] = field(default_factory=dict)  # INSERT's index -> new row id
+    # per-request parameters found by mark_slots: statement index -> {param key:
+    # (source, as_text)}
+    slots: dict[int, dict[Any, Any]] = field(default_factory=dict)
+    # matches "path\nbody" of a request of this call; group 1 is its unpaid invoice id
+    unpaid_pattern: str = ""
 
     @property
     def sql_count(self) -> int:
@@ -59,23 +71,89 @@ def capture(app: Flask, call: Call, clients: int, k: int = 0, tag: str = "") -> 
             return
         result.statements.append((statement, parameters, executemany))
 
+    def on_executed(_conn: Any, cursor: Any, statement: str, _params: Any, _ctx: Any,
+                    executemany: bool) -> None:
+        if not executemany and statement.lstrip()[:6].upper() == "INSERT" and cursor.lastrowid:
+            result.inserted[len(result.statements) - 1] = cursor.lastrowid
+
     def on_commit(_conn: Any) -> None:
         result.statements.append((COMMIT, None, False))
 
-    path, body = call.render(MARKER + tag, unpaid_invoice(k, clients))
+    result.unpaid = unpaid_invoice(k, clients)
+    result.unpaid_pattern = unpaid_pattern(call)
+    path, body = call.render(MARKER + tag, result.unpaid)
     web = app.test_client()
     event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "after_cursor_execute", on_executed)
     event.listen(engine, "commit", on_commit)
     try:
         response = web.open(path, method=call.method, data=body or None,
                             headers=call.headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "after_cursor_execute", on_executed)
         event.remove(engine, "commit", on_commit)
     result.status = response.status_code
     result.body = response.get_data()
     result.content_type = response.content_type or "application/json"
     return result
+
+
+def unpaid_pattern(call: Call) -> str:
+    """A regular expression over ``path + "\\n" + body`` of a request of ``call`` whose
+    group 1 is the unpaid invoice id the load generator filled in ("" without one)."""
+    template = f"{call.path}\n{call.body}"
+    if "{unpaid}" not in template:
+        return ""
+    escaped = re.escape(template)
+    return "^" + escaped.replace(re.escape("{unpaid}"), r"(\d+)", 1).replace(
+        re.escape("{n}"), ".*?").replace(re.escape("{unpaid}"), r"\d+") + "$"
+
+
+def mark_slots(first: Capture, second: Capture) -> bool:
+    """Find the parameters of ``first`` that carry a per-request id, by comparing it with
+    ``second``: a capture of the same call naming another unpaid invoice.
+
+    A parameter is the request's unpaid invoice when it holds each capture's own unpaid id,
+    and an earlier INSERT's new row when it holds each capture's id of that INSERT (the
+    lines of a new invoice, the log row naming a new payment). The baseline
+    fills those per request, as the app does: replaying the captured ids would send every
+    request to the same rows (on MariaDB, one row lock for all and deadlocks). False, and no
+    slots, when the two ran different statements."""
+    first.slots.clear()
+    if [s for s, _p, _m in first.statements] != [s for s, _p, _m in second.statements]:
+        return False
+    pairs = zip(first.statements, second.statements)
+    for i, ((_stmt, mine, many), (_same, theirs, _many)) in enumerate(pairs):
+        if many or mine is None or type(mine) is not type(theirs):
+            continue
+        found: dict[Any, Any] = {}
+        for key in (mine.keys() if isinstance(mine, dict) else range(len(mine))):
+            slot = _slot_of(first, second, i, mine[key], theirs[key])
+            if slot is not None:
+                found[key] = slot
+        if found:
+            first.slots[i] = found
+    return True
+
+
+def _slot_of(first: Capture, second: Capture, index: int, mine: Any, theirs: Any
+             ) -> tuple[Any, bool] | None:
+    """(source, as_text) of a per-request parameter: source is UNPAID or the index of the
+    INSERT whose new id it holds; as_text when it is that id written as a string (an
+    invoice number by id)."""
+    as_text = isinstance(mine, str) and mine.isdigit() and isinstance(theirs, str) \
+        and theirs.isdigit()
+    if as_text:
+        mine, theirs = int(mine), int(theirs)
+    if not isinstance(mine, int) or isinstance(mine, bool) or mine == theirs:
+        return None
+    if first.unpaid != second.unpaid and (mine, theirs) == (first.unpaid, second.unpaid):
+        return UNPAID, as_text
+    for insert, new_id in first.inserted.items():
+        if insert < index and (mine, theirs) == (new_id, second.inserted.get(insert)):
+            return insert, as_text
+    return None
 
 
 def save(captures: dict[str, Capture], path: Path) -> None:

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from bench.api import capture as capture_mod
 from bench.api.baseline_app import create_baseline
-from bench.api.calls import Call, calls
+from bench.api.calls import Call, calls, unpaid_invoice
 from bench.api.datagen import INSTALL_KEY, Sizes, build
-from bench.api.loadgen import percentile, python_load, summarize
+from bench.api.loadgen import percentile, python_load, summarize, wrk_summary
 from bridge import create_app
 from bridge.models import Client, Invoice, InvoiceItem, Service, Ticket, TicketMessage, Transaction
 
@@ -90,6 +90,76 @@ def test_baseline_replays_the_sql_and_answers_the_same_bytes(tiny_db: str,
         assert response.get_data() == caps[call.name].body
     # the write's INSERT ran twice more, each with its own unique gateway id
     assert _transactions(tiny_db) == before + 2
+
+
+def test_the_baseline_writes_the_rows_each_request_names(tiny_db: str, tmp_path: Path) -> None:
+    """Per-request ids: the baseline pays the invoice the request names and gives each new
+    invoice its own lines, as the app does (replaying the captured ids sent every request to
+    one row: on MariaDB one row lock for all, and deadlocks)."""
+    app = _app(tiny_db)
+    chosen = {c.name: c for c in calls(20)}
+    pay, add = chosen["whmcs AddInvoicePayment"], chosen["blesta invoices/add"]
+    caps = {}
+    for call in (pay, add):
+        for k in (1, 2):  # the steady state, as in the counting pass (credential cached)
+            capture_mod.capture(app, call, 20, k=k, tag=f"warm{k}")
+        caps[call.name] = first = capture_mod.capture(app, call, 20, k=0, tag="slots0")
+        assert capture_mod.mark_slots(first, capture_mod.capture(app, call, 20, k=3,
+                                                                 tag="slots3"))
+        assert first.slots, call.name
+    app.extensions["bridge"].db.dispose()
+    path = tmp_path / "captures.pickle"
+    capture_mod.save(caps, path)
+    last_payment = _last_transaction(tiny_db)
+    baseline = create_baseline(tiny_db, str(path)).test_client()
+    named = unpaid_invoice(7, 20)
+    assert named != caps[pay.name].unpaid
+    path, body = pay.render("req", named)
+    response = baseline.post(path, data=body, content_type="application/x-www-form-urlencoded",
+                             headers={"X-Bench-Call": pay.name})
+    assert response.status_code == 200
+    for _ in range(2):
+        path, body = add.render("req", 0)
+        assert baseline.post(path, data=body, content_type="application/x-www-form-urlencoded",
+                             headers={"X-Bench-Call": add.name}).status_code == 200
+    db = _app(tiny_db).extensions["bridge"].db
+    with db.session() as session:
+        payments = session.scalars(select(Transaction.invoice_id).where(
+            Transaction.id > last_payment)).all()
+        newest = session.scalars(select(Invoice.id).order_by(Invoice.id.desc()).limit(2)).all()
+        lines = {i: session.scalar(select(func.count()).select_from(InvoiceItem)
+                                   .where(InvoiceItem.invoice_id == i)) for i in newest}
+        numbers = session.scalars(select(Invoice.number).where(Invoice.id.in_(newest))).all()
+    db.dispose()
+    assert payments == [named]
+    assert lines == {i: 1 for i in newest}
+    assert sorted(numbers) == sorted(str(i) for i in newest)
+
+
+def test_mark_slots_refuses_captures_of_other_statements() -> None:
+    first = capture_mod.Capture("x", [("SELECT 1", (1,), False)], unpaid=9)
+    second = capture_mod.Capture("x", [("SELECT 2", (39,), False)], unpaid=39)
+    assert not capture_mod.mark_slots(first, second) and first.slots == {}
+    same = capture_mod.Capture("x", [("SELECT 1", (39,), False)], unpaid=39)
+    assert capture_mod.mark_slots(first, same) and first.slots == {}  # 1 is not the unpaid id
+
+
+def test_wrk_throughput_counts_good_answers_only() -> None:
+    out = ('Running 1s test\nWRKJSON {"requests": 100, "duration_us": 2000000, "errors": 30, '
+           '"status_errors": 20, "p50_us": 1500, "p99_us": 9000}\n')
+    result = wrk_summary(out)
+    assert (result.requests, result.errors, result.rps) == (80, 30, 40.0)
+    assert (result.p50_ms, result.p99_ms) == (1.5, 9.0)
+    with pytest.raises(RuntimeError):
+        wrk_summary("no summary")
+
+
+def _last_transaction(url: str) -> int:
+    db = _app(url).extensions["bridge"].db
+    with db.session() as session:
+        last = int(session.scalar(select(func.max(Transaction.id))) or 0)
+    db.dispose()
+    return last
 
 
 def _transactions(url: str) -> int:
