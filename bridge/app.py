@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 from bridge import __version__
 from bridge.config import Settings, load_settings, resolve_paths
 from bridge.context import Actor, bind_dispatcher, set_actor
-from bridge.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from bridge.db import Database
 from bridge.plugins import PluginHost
 from bridge.security import SecretBox
 from bridge.security.generation import Generation, generation_path, watch_tables
 from bridge.services.count_cache import COUNTED_TABLES, CountCache
 from bridge.services.credential_cache import CACHE_KEY, GENERATION_AT_BEGIN, CredentialCache
 from bridge.services.reference_cache import REFERENCE_TABLES, ReferenceCache
-from bridge.write_queue import WriteQueue
 
 T = TypeVar("T")
 
@@ -79,8 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     generation = access["access"] if access is not None else None
     state = BridgeState(
         settings=settings,
-        db=Database(settings.database_url, echo=settings.sql_echo, generation=generation,
-                    write_queue=_write_queue(settings)),
+        db=Database(settings.database_url, echo=settings.sql_echo, generation=generation),
         secrets=SecretBox(settings.secret_key),
         plugins=PluginHost(
             plugin_settings=settings.plugin_settings,
@@ -149,24 +147,6 @@ def _counters(settings: Settings, files: Mapping[str, str], what: str
     except OSError as exc:
         logging.getLogger("bridge.app").warning("%s off: cannot map its counter file (%s)",
                                                 what, exc)
-        return None
-
-
-def _write_queue(settings: Settings) -> WriteQueue | None:
-    """The SQLite writers' queue of this instance and database (:mod:`bridge.write_queue`)
-    when ``api.sqlite_write_queue = true`` (off by default: on the 2-core benchmark machine
-    it cut p99 but also throughput, see docs/performance.md round 6); None on other
-    databases or (with a warning) when the instance folder cannot hold its file."""
-    if not settings.database_url.startswith("sqlite") \
-            or not settings.api.get("sqlite_write_queue", False):
-        return None
-    try:
-        return WriteQueue(generation_path(settings.instance_path, settings.database_url,
-                                          "sqlite-write-queue"),
-                          SQLITE_BUSY_TIMEOUT_MS / 1000)
-    except OSError as exc:
-        logging.getLogger("bridge.app").warning("SQLite write queue off: cannot open its "
-                                                "file (%s)", exc)
         return None
 
 

@@ -184,7 +184,6 @@ def _validate(settings: Settings) -> list[str]:
 
 
 _API_KEYS = {"credential_cache": bool, "count_cache": bool}
-_API_KEYS["sqlite_write_queue"] = bool  # round 6: SQLite writers queue on a file lock
 _API_KEYS["reference_cache"] = bool  # round 6: settings, currencies, tax rules per worker
 
 

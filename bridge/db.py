@@ -7,6 +7,8 @@ aware UTC, refusing naive input so local time can never leak in.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import warnings
 from collections import namedtuple
 from collections.abc import Iterator
@@ -37,7 +39,6 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from bridge.security.generation import Generation, watch_engine
-from bridge.write_queue import WriteQueue
 
 # SQLite has no DECIMAL; SQLAlchemy converts through float and warns once. Values are
 # quantized back to 4 places on read, which is exact for every amount below 10**11.
@@ -131,9 +132,58 @@ SQLITE_BEGIN = "bridge_sqlite_begin"
 def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that read and then writes cannot upgrade its lock once another
     # connection committed (SQLITE_BUSY at once; busy_timeout does not apply): writers take
-    # the write lock up front with BEGIN IMMEDIATE and wait for it within busy_timeout
+    # the write lock up front with BEGIN IMMEDIATE and wait for it (_begin_immediate)
     mode = conn.get_execution_options().get(SQLITE_BEGIN, "")
+    if mode == "IMMEDIATE":
+        _begin_immediate(conn)
+        return
     conn.exec_driver_sql(f"BEGIN {mode}" if mode else "BEGIN")
+
+
+# how a writer waits for SQLite's write lock: short pauses first, longer ones when the
+# holder is a long transaction (seconds), together bounded by SQLITE_BUSY_TIMEOUT_MS
+_FIRST_PAUSE_S = 0.0002
+_SHORT_PAUSES_S = 0.002  # the longest pause during the first _SHORT_WAIT_S of a wait
+_SHORT_WAIT_S = 0.1
+_LONG_PAUSES_S = 0.02
+
+
+def _begin_immediate(conn: Any) -> None:
+    """``BEGIN IMMEDIATE``, waiting for the write lock in steps of 0.2-2 ms.
+
+    SQLite's own busy handler (busy_timeout) sleeps 1, 2, 5, 10, 15, 20, 25... ms between
+    tries, so a writer queued behind a 2 ms transaction often slept 10-25 ms while the lock
+    stood free, and with two workers one of them did most of the writes while the other
+    slept. Here the wait is ours: busy_timeout is off for this one statement, and the try is
+    repeated after a pause that starts at 0.2 ms and grows to 2 ms (20 ms past the first
+    0.1 s, for a long holder such as a billing run), within the same total timeout."""
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        pause, waited_since = _FIRST_PAUSE_S, 0.0
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except sa_exc.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            now = time.monotonic()
+            waited_since = waited_since or now
+            waited = now - waited_since
+            if waited >= SQLITE_BUSY_TIMEOUT_MS / 1000:
+                raise sa_exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
+                    f"database is locked (waited {waited:.1f} s for the write lock)"))
+            time.sleep(pause)
+            pause = min(pause * 2, _SHORT_PAUSES_S if waited < _SHORT_WAIT_S
+                        else _LONG_PAUSES_S)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _is_busy(exc: sa_exc.OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_BUSY if code is not None else "locked" in str(exc.orig)
 
 
 @lru_cache(maxsize=256)
@@ -181,12 +231,9 @@ class Database:
     """One engine and its session factory, owned by an app (never module-global)."""
 
     def __init__(self, url: str, *, echo: bool = False,
-                 generation: Generation | None = None,
-                 write_queue: WriteQueue | None = None) -> None:
+                 generation: Generation | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
-        # SQLite only: writers queue on a file lock instead of polling the busy handler
-        self.write_queue = write_queue if self.engine.dialect.name == "sqlite" else None
         # announces credential/role/ban changes to every process (bridge.security.generation)
         self.generation = generation
         if generation is not None:
@@ -208,26 +255,17 @@ class Database:
         ``write=False`` states that the transaction only reads: on SQLite it then begins
         deferred, so readers never queue behind the write lock. Writing in it still works
         but can fail with "database is locked" when another writer committed meanwhile.
-        With a :class:`~bridge.write_queue.WriteQueue` (SQLite), a write transaction waits
-        its turn on the queue first and lets the next writer in after its commit.
         """
         factory = self.write_session_factory if write else self.session_factory
-        queue = self.write_queue if write else None
-        queued = queue is not None and queue.acquire()
+        session = factory()
         try:
-            session = factory()
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
         finally:
-            if queued:
-                assert queue is not None
-                queue.release()  # after the commit or rollback: the write lock is free
+            session.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -123,7 +123,7 @@ def mark_slots(first: Capture, second: Capture) -> bool:
     first.slots.clear()
     if [s for s, _p, _m in first.statements] != [s for s, _p, _m in second.statements]:
         return False
-    pairs = zip(first.statements, second.statements)
+    pairs = zip(first.statements, second.statements, strict=True)
     for i, ((_stmt, mine, many), (_same, theirs, _many)) in enumerate(pairs):
         if many or mine is None or type(mine) is not type(theirs):
             continue

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                              "print the round with the median ratio (and the ratios' range)")
     parser.add_argument("--app-config", default="",
                         help="a TOML file for the app only (BRIDGE_CONFIG), e.g. to switch "
-                             "api.sqlite_write_queue off; the baseline never reads one")
+                             "api.reference_cache off; the baseline never reads one")
     args = parser.parse_args(argv)
 
     if args.build:

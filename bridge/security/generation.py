@@ -97,6 +97,9 @@ def writes_access_rows(statement: str) -> bool:
     return _STAMP_ONLY.match(statement) is None
 
 
+# how many statement texts watch_writes remembers before starting again
+_KNOWN_STATEMENTS = 4096
+
 # connection.info key: the Generation objects bumped by writes of the connection's open
 # transaction, bumped again when it ends (one set per connection, shared by every watcher of
 # the engine; bridge.services.reference_cache reads it to see what a transaction wrote)
@@ -110,11 +113,21 @@ def watch_writes(engine: Engine, touched: Callable[[str], Iterable[Generation]])
     pool, i.e. right after the commit). The second bump is the one that matters: a reader that
     filled its cache between the first bump and the commit read the old rows."""
 
+    # what each statement text touches, worked out once: the same few statements run on
+    # every request, and matching every watched table's pattern against each one cost more
+    # than a dict lookup (the text alone decides the answer)
+    known: dict[str, tuple[Generation, ...]] = {}
+
     def before_cursor_execute(conn: Any, _cursor: Any, statement: str, _params: Any,
                               _context: Any, _many: bool) -> None:
-        if statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
-            return
-        for generation in touched(statement):
+        found = known.get(statement)
+        if found is None:
+            reads = statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
+            found = () if reads else tuple(touched(statement))
+            if len(known) >= _KNOWN_STATEMENTS:  # texts with literals inlined never repeat
+                known.clear()
+            known[statement] = found
+        for generation in found:
             generation.bump()
             conn.info.setdefault(PENDING_KEY, set()).add(generation)
 

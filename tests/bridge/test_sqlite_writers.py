@@ -104,3 +104,70 @@ def test_begin_mode_follows_the_flag(tmp_path: Path, write: bool) -> None:
         assert seen[0] == ("BEGIN IMMEDIATE" if write else "BEGIN")
     finally:
         database.dispose()
+
+
+def _hold_write_lock(database: Database, seconds: float, holding: threading.Event,
+                     released: list[float] | None = None) -> None:
+    with database.transaction(write=True) as session:
+        session.execute(text("UPDATE counter SET n = n + 1"))
+        holding.set()
+        time.sleep(seconds)
+    if released is not None:
+        released.append(time.monotonic())
+
+
+def test_a_waiting_writer_polls_for_the_lock_and_gets_it_after_the_holder(
+        tmp_path: Path) -> None:
+    """Our wait retries BEGIN IMMEDIATE in 0.2-2 ms steps (SQLite's busy handler slept up to
+    25 ms between tries, inside one statement); busy_timeout is back in force after it."""
+    from sqlalchemy import event
+
+    database = _database(tmp_path)
+    tries: list[float] = []
+
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement == "BEGIN IMMEDIATE":
+            tries.append(time.monotonic())
+
+    holding, released = threading.Event(), []
+    holder = threading.Thread(target=_hold_write_lock,
+                              args=(database, 0.08, holding, released))
+    holder.start()
+    try:
+        assert holding.wait(10)
+        tries.clear()
+        with database.transaction(write=True) as session:
+            session.execute(text("UPDATE counter SET n = n + 1"))
+            got_it = time.monotonic()
+            busy = session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
+        holder.join(10)
+        assert busy == 30000
+        assert len(tries) >= 10  # polled (one try would mean SQLite's handler waited)
+        assert released and got_it >= released[0] - 0.005  # it did wait for the holder
+        with database.transaction(write=False) as session:
+            assert session.execute(text("SELECT n FROM counter")).scalar_one() == 2
+    finally:
+        holder.join(10)
+        database.dispose()
+
+
+def test_a_writer_gives_up_after_the_busy_timeout(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import bridge.db as db_mod
+
+    monkeypatch.setattr(db_mod, "SQLITE_BUSY_TIMEOUT_MS", 150)
+    database = _database(tmp_path)
+    holding = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(database, 0.6, holding))
+    holder.start()
+    try:
+        assert holding.wait(10)
+        began = time.monotonic()
+        with pytest.raises(sa_exc.OperationalError, match="database is locked"):
+            with database.transaction(write=True) as session:
+                session.execute(text("UPDATE counter SET n = n + 1"))
+        assert 0.15 <= time.monotonic() - began < 0.55  # gave up at the timeout, not later
+    finally:
+        holder.join(10)
+        database.dispose()
