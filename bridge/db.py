@@ -30,12 +30,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    insert,
     literal,
     type_coerce,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from bridge.security.generation import Generation, watch_engine
@@ -227,6 +228,38 @@ def plain_rows(result: Any) -> list[Any]:
     return [make(row) for row in result]
 
 
+@lru_cache(maxsize=64)
+def _returning_insert(model: Any) -> tuple[Any, tuple[str, ...], Any]:
+    table = model.__table__
+    columns = list(table.columns)
+    keys = tuple(model.__mapper__.get_property_by_column(column).key for column in columns)
+    return insert(table).returning(*columns), keys, insert(table)
+
+
+def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> Any:
+    """INSERT one ``model`` row (column defaults applied as in any insert) on the session's
+    connection and hand back the row as a clean persistent object of the session.
+
+    Where the database can answer an INSERT with the new row (``RETURNING``: SQLite 3.35+,
+    MariaDB 10.5+), the object is made from that answer, so its values are exactly what a
+    later SELECT would load, without the SELECT; elsewhere (MySQL) it is read back by
+    primary key. Errors of the INSERT (a unique key) reach the caller as they are and leave
+    the ORM session usable (nothing was flushed). ``values`` are keyed by column name."""
+    returning, keys, plain = _returning_insert(model)
+    conn = session.connection()
+    if not conn.dialect.insert_returning:
+        key = conn.execute(plain, values).inserted_primary_key
+        found = session.get(model, tuple(key)) if key is not None else None
+        if found is None:
+            raise RuntimeError(f"the inserted {model.__name__} could not be read back")
+        return found
+    row = conn.execute(returning, values).one()
+    obj = model(**dict(zip(keys, row, strict=True)))
+    make_transient_to_detached(obj)  # as if loaded: no pending changes, identity set
+    session.add(obj)
+    return obj
+
+
 class Database:
     """One engine and its session factory, owned by an app (never module-global)."""
 
@@ -280,6 +313,7 @@ __all__ = [
     "RATE",
     "Text",
     "UTCDateTime",
+    "insert_persistent",
     "make_engine",
     "model_columns",
     "plain_rows",

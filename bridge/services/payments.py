@@ -19,12 +19,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, insert, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bridge.context import emit
-from bridge.db import utcnow
+from bridge.db import insert_persistent, utcnow
 from bridge.errors import Conflict, NotFound, ValidationFailed
 from bridge.models import Client, CreditEntry, Invoice, Transaction
 from bridge.models.enums import InvoiceStatus, TransactionKind
@@ -112,11 +112,6 @@ def _duplicate(gateway: str, ref: str, existing: Transaction | None) -> Duplicat
                             f"{ident}{where}; it was not applied again", ident)
 
 
-# built once, values bound per call (``insert().values(**values)`` per call paid SQLAlchemy's
-# coercion and cache-key work every time); Python-side column defaults still apply
-_INSERT = insert(Transaction)
-
-
 def _insert(session: Session, *, checked: bool = False, **values: Any) -> Transaction:
     """Insert a transaction row, turning a unique-constraint race into DuplicatePayment.
 
@@ -138,7 +133,7 @@ def _insert(session: Session, *, checked: bool = False, **values: Any) -> Transa
     conn = session.connection()
     savepoint = None if conn.dialect.name in _STATEMENT_ROLLBACK else conn.begin_nested()
     try:
-        result = conn.execute(_INSERT, values)
+        txn: Transaction = insert_persistent(session, Transaction, values)
     except IntegrityError as exc:
         if savepoint is not None:
             savepoint.rollback()
@@ -148,10 +143,6 @@ def _insert(session: Session, *, checked: bool = False, **values: Any) -> Transa
         raise _duplicate(values["gateway"], ref or "", existing) from exc
     if savepoint is not None:
         savepoint.commit()
-    key = result.inserted_primary_key
-    txn = session.get(Transaction, key[0]) if key is not None else None
-    if txn is None:
-        raise RuntimeError("the inserted transaction could not be read back")
     return txn
 
 
