@@ -28,15 +28,18 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    bindparam,
     create_engine,
     event,
     insert,
     literal,
     type_coerce,
+    update,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from bridge.security.generation import Generation, watch_engine
@@ -233,7 +236,17 @@ def _returning_insert(model: Any) -> tuple[Any, tuple[str, ...], Any]:
     table = model.__table__
     columns = list(table.columns)
     keys = tuple(model.__mapper__.get_property_by_column(column).key for column in columns)
-    return insert(table).returning(*columns), keys, insert(table)
+    returning = insert(table).returning(*columns, sort_by_parameter_order=True)
+    return returning, keys, insert(table)
+
+
+def set_values(obj: Any) -> dict[str, Any]:
+    """The column values set on a transient (never added) object, keyed by column name: what
+    its INSERT would name; a column never set is left out, so it takes its default."""
+    mapper = obj.__mapper__
+    state = obj.__dict__
+    return {column.name: state[prop.key] for prop in mapper.column_attrs
+            for column in prop.columns[:1] if prop.key in state}
 
 
 def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> Any:
@@ -245,19 +258,73 @@ def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> A
     later SELECT would load, without the SELECT; elsewhere (MySQL) it is read back by
     primary key. Errors of the INSERT (a unique key) reach the caller as they are and leave
     the ORM session usable (nothing was flushed). ``values`` are keyed by column name."""
+    return insert_persistent_many(session, model, [values])[0]
+
+
+def insert_persistent_many(session: Session, model: Any, rows: list[dict[str, Any]]
+                           ) -> list[Any]:
+    """:func:`insert_persistent` for several rows, in their order: one statement when every
+    row names the same columns (a column left out takes its default, so rows that differ
+    there go in one by one)."""
+    if not rows:
+        return []
     returning, keys, plain = _returning_insert(model)
     conn = session.connection()
     if not conn.dialect.insert_returning:
-        key = conn.execute(plain, values).inserted_primary_key
-        found = session.get(model, tuple(key)) if key is not None else None
-        if found is None:
-            raise RuntimeError(f"the inserted {model.__name__} could not be read back")
-        return found
-    row = conn.execute(returning, values).one()
-    obj = model(**dict(zip(keys, row, strict=True)))
-    make_transient_to_detached(obj)  # as if loaded: no pending changes, identity set
-    session.add(obj)
-    return obj
+        made = []
+        for values in rows:
+            key = conn.execute(plain, values).inserted_primary_key
+            found = session.get(model, tuple(key)) if key is not None else None
+            if found is None:
+                raise RuntimeError(f"the inserted {model.__name__} could not be read back")
+            made.append(found)
+        return made
+    columns = set(rows[0])
+    if len(rows) == 1 or all(set(values) == columns for values in rows):
+        answered = list(conn.execute(returning, rows if len(rows) > 1 else rows[0]))
+    else:
+        answered = [conn.execute(returning, values).one() for values in rows]
+    made = []
+    new_instance = model._sa_class_manager.new_instance
+    for row in answered:
+        # filled as a query's loader fills an object: straight into its dict (setting each
+        # attribute would record a change per column only for it to be reset next line)
+        obj = new_instance()
+        obj.__dict__.update(zip(keys, row, strict=True))
+        make_transient_to_detached(obj)  # as if loaded: no pending changes, identity set
+        session.add(obj)
+        made.append(obj)
+    return made
+
+
+@lru_cache(maxsize=256)
+def _update_by_key(model: Any, names: tuple[str, ...]) -> tuple[Any, tuple[tuple[str, Any], ...]]:
+    table = model.__table__
+    (key,) = table.primary_key.columns  # single-column keys only
+    stamped = tuple((column.name, column.onupdate.arg) for column in table.columns
+                    if column.onupdate is not None and column.onupdate.is_callable
+                    and column.name not in names)
+    values: dict[str, Any] = {name: bindparam(f"new_{name}")
+                              for name in (*names, *(n for n, _ in stamped))}
+    return update(table).where(key == bindparam("key")).values(values), stamped
+
+
+def update_persistent(session: Session, obj: Any, values: dict[str, Any]) -> None:
+    """UPDATE the row of persistent ``obj`` with ``values`` (attribute = column names) now,
+    through Core, and record them on ``obj`` as loaded values: nothing is left to flush.
+
+    For a few columns of a row that is already loaded, this is one prebuilt statement where
+    a flush of the changed object runs the unit of work. The model's ``onupdate`` stamps
+    (``updated_at``) are set as a flush would set them. The attributes named must not have
+    changes pending on ``obj`` (they would be overwritten, unflushed)."""
+    model: Any = type(obj)
+    statement, stamped = _update_by_key(model, tuple(values))
+    now = {name: make(None) for name, make in stamped}  # utcnow() takes the context arg
+    params = {f"new_{name}": value for name, value in {**values, **now}.items()}
+    session.connection().execute(statement, {"key": obj.__mapper__.primary_key_from_instance(
+        obj)[0], **params})
+    for name, value in {**values, **now}.items():
+        set_committed_value(obj, name, value)
 
 
 class Database:
@@ -314,6 +381,9 @@ __all__ = [
     "Text",
     "UTCDateTime",
     "insert_persistent",
+    "insert_persistent_many",
+    "set_values",
+    "update_persistent",
     "make_engine",
     "model_columns",
     "plain_rows",

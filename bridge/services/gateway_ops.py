@@ -18,6 +18,7 @@ from bridge.context import emit
 from bridge.db import utcnow
 from bridge.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bridge.models import Client, Invoice, PayMethod, Transaction
+from bridge.money import round_money
 from hooks import (
     CallbackRequest,
     CallbackResult,
@@ -30,7 +31,7 @@ from hooks import (
 
 from . import payments
 from .common import get_or_404, log_activity, secret_box
-from .credit import PAYABLE_STATUSES
+from .credit import PAYABLE_STATUSES, currency_places
 from .module_context import client_info, plugin_host
 from .modules import module_settings
 
@@ -48,8 +49,10 @@ def _context(session: Session, invoice: Invoice, config: dict[str, str],
              token: str = "", amount: Decimal | None = None) -> PaymentContext:
     client = session.get(Client, invoice.client_id)
     assert client is not None
+    if amount is None:  # the balance at the currency's places (stored amounts carry 4)
+        amount = round_money(invoice.balance, currency_places(session, invoice.currency))
     return PaymentContext(
-        invoice_id=invoice.id, amount=amount if amount is not None else invoice.balance,
+        invoice_id=invoice.id, amount=amount,
         currency=invoice.currency, client=client_info(client),
         description=f"Invoice #{invoice.number or invoice.id}", token=token, config=config,
     )

@@ -16,9 +16,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bridge.context import emit
-from bridge.db import utcnow
+from bridge.db import (
+    insert_persistent,
+    insert_persistent_many,
+    set_values,
+    update_persistent,
+    utcnow,
+)
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import Client, Domain, Invoice, InvoiceItem, Service, ServiceAddon
 from bridge.models.enums import InvoiceStatus
@@ -119,6 +126,20 @@ def _set_totals(invoice: Invoice, result: TaxResult) -> None:
         result.subtotal, result.tax1, result.tax2, result.total)
 
 
+def _insert_invoice(session: Session, draft: Invoice) -> Invoice:
+    """INSERT the priced invoice ``draft`` (never added to the session) and its lines, and
+    hand back the persistent invoice with its persistent lines.
+
+    The invoice is one statement and its lines one more (RETURNING: each row comes back as
+    stored), where adding the draft and flushing made the unit of work sort, insert and
+    post-fetch the objects: most of a new invoice's time inside the write lock."""
+    invoice: Invoice = insert_persistent(session, Invoice, set_values(draft))
+    lines = insert_persistent_many(session, InvoiceItem, [
+        {**set_values(item), "invoice_id": invoice.id} for item in draft.items])
+    set_committed_value(invoice, "items", lines)  # loaded, in sort order: nothing to flush
+    return invoice
+
+
 def create_invoice(
     session: Session,
     client_id: int,
@@ -176,10 +197,9 @@ def create_invoice(
     number = _sequential_number(session, day)
     if number is not None:
         invoice.number = number
-    session.add(invoice)
-    session.flush()
-    if number is None:
-        invoice.number = str(invoice.id)
+    invoice = _insert_invoice(session, invoice)
+    if number is None:  # numbered by id: known only now
+        update_persistent(session, invoice, {"number": str(invoice.id)})
     log_activity(session, "invoice.created", f"Invoice {invoice.id} created ({invoice.total} "
                  f"{invoice.currency}, {status})", client_id=client.id,
                  subject=("invoice", invoice.id))

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bridge.context import emit
-from bridge.db import insert_persistent, utcnow
+from bridge.db import insert_persistent, update_persistent, utcnow
 from bridge.errors import Conflict, NotFound, ValidationFailed
 from bridge.models import Client, CreditEntry, Invoice, Transaction
 from bridge.models.enums import InvoiceStatus, TransactionKind
@@ -207,7 +207,8 @@ def apply_payment(
         description=description or f"Invoice Payment (#{invoice.number or invoice.id})",
         currency=invoice.currency, amount_in=value, fees=fee)
     applied = min(value, balance)
-    invoice.amount_paid = invoice.amount_paid + applied
+    # written at once (one prebuilt UPDATE) rather than flushed with the unit of work
+    update_persistent(session, invoice, {"amount_paid": invoice.amount_paid + applied})
     credited = value - applied
     if credited > 0:
         add_credit(session, invoice.client_id, credited,

@@ -71,3 +71,25 @@ def test_a_duplicate_key_leaves_the_session_usable(session: Session) -> None:
     assert again.id is not None
     assert session.scalar(select(Transaction.gateway_txn_id).where(
         Transaction.id == again.id)) == "other"
+
+
+def test_update_persistent_writes_now_and_leaves_nothing_to_flush(session: Session) -> None:
+    from bridge.db import update_persistent
+    from bridge.models import Invoice
+
+    client_id = _client(session)
+    invoice = insert_persistent(session, Invoice, {
+        "client_id": client_id, "currency": "USD", "date": datetime(2026, 11, 1).date(),
+        "due_date": datetime(2026, 11, 15).date(), "total": Decimal("10")})
+    stamped_before = invoice.updated_at
+    invoice.notes = "pending, flushed later"  # another attribute's change stays pending
+    update_persistent(session, invoice, {"number": "INV-7", "amount_paid": Decimal("2.5")})
+    assert (invoice.number, invoice.amount_paid) == ("INV-7", Decimal("2.5"))
+    assert invoice.updated_at is not None and invoice.updated_at >= stamped_before
+    state = sa_inspect(invoice)
+    assert not state.attrs.number.history.has_changes()
+    assert state.attrs.notes.history.has_changes()  # untouched by the helper
+    row = session.execute(select(Invoice.number, Invoice.amount_paid, Invoice.notes)
+                          .where(Invoice.id == invoice.id)).one()  # autoflush: notes too
+    assert tuple(row) == ("INV-7", Decimal("2.5"), "pending, flushed later")
+    assert not session.dirty

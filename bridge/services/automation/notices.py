@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from bridge.errors import NotFound, ValidationFailed
 from bridge.models import Client, Invoice, PayMethod
+from bridge.money import format_amount
 
-from ..credit import PAYABLE_STATUSES
+from ..credit import PAYABLE_STATUSES, currency_places
 from ..mail import queue_message
 from ..settings import get_setting
 from .common import Checkpoint, Counts, bump, claim_mark, days_setting, no_checkpoint
@@ -37,8 +38,13 @@ def _environment(session: Session) -> Environment:
     if instance:
         paths.append(str(Path(instance) / "mail_templates"))
     paths.append(str(SHIPPED))
-    return Environment(loader=FileSystemLoader(paths), undefined=StrictUndefined,
-                       autoescape=False, keep_trailing_newline=True)
+    environment = Environment(loader=FileSystemLoader(paths), undefined=StrictUndefined,
+                              autoescape=False, keep_trailing_newline=True)
+    # {{ amount|money(currency) }}: the amount at the currency's places ("12.50"; amounts
+    # are stored with 4)
+    environment.filters["money"] = lambda amount, code: format_amount(
+        amount, currency_places(session, code))
+    return environment
 
 
 def render_notice(session: Session, name: str, context: Mapping[str, Any]) -> tuple[str, str]:

@@ -130,6 +130,7 @@ def test_templates_are_overridable_per_install(app, db, factories, state):
     invoice = create_invoice(db, client.id, [{"description": "x", "unit_amount": "12.50"}],
                              invoice_date=date(2028, 5, 1), due_date=date(2028, 5, 8))
     context = {"invoice": invoice, "client": client, "days": 3, "company_name": "Host"}
+    db.commit()  # the notice reads the currency's places in its own transaction (SQLite)
     with state.transaction(CRON) as session:
         subject, body = render_notice(session, "invoice_overdue", context)
     assert subject == f"Overdue notice: invoice #{invoice.number} is 3 day(s) overdue"
