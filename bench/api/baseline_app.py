@@ -75,10 +75,10 @@ def replay(conn: Connection, capture: Capture, unique: str, unpaid: int | None =
             conn.exec_driver_sql(statement, list(params))
             continue
         result = conn.exec_driver_sql(statement, params)
-        if index in capture.inserted:
-            ids[index] = result.lastrowid
-        if result.returns_rows:
-            result.fetchall()
+        rows = result.fetchall() if result.returns_rows else []
+        if index in capture.inserted:  # lastrowid, or the id an INSERT ... RETURNING answered
+            ids[index] = result.lastrowid or (
+                rows[0][list(result.keys()).index("id")] if rows else 0)
     if trans is not None:
         trans.commit()
 

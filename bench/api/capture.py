@@ -73,8 +73,10 @@ def capture(app: Flask, call: Call, clients: int, k: int = 0, tag: str = "") -> 
 
     def on_executed(_conn: Any, cursor: Any, statement: str, _params: Any, _ctx: Any,
                     executemany: bool) -> None:
-        if not executemany and statement.lstrip()[:6].upper() == "INSERT" and cursor.lastrowid:
-            result.inserted[len(result.statements) - 1] = cursor.lastrowid
+        if not executemany and statement.lstrip()[:6].upper() == "INSERT":
+            new_id = cursor.lastrowid or _returned_id(cursor)
+            if new_id:
+                result.inserted[len(result.statements) - 1] = new_id
 
     def on_commit(_conn: Any) -> None:
         result.statements.append((COMMIT, None, False))
@@ -97,6 +99,18 @@ def capture(app: Flask, call: Call, clients: int, k: int = 0, tag: str = "") -> 
     result.body = response.get_data()
     result.content_type = response.content_type or "application/json"
     return result
+
+
+def _returned_id(cursor: Any) -> int | None:
+    """The ``id`` an ``INSERT ... RETURNING`` answered, where the driver has no lastrowid for
+    it (pymysql: the answer is a result set). pymysql buffers that set at execute, so it is
+    read here without being consumed; other drivers' cursors are left alone."""
+    rows = getattr(cursor, "_rows", None)
+    names = [column[0] for column in cursor.description or ()]
+    if not rows or len(rows) != 1 or "id" not in names:
+        return None
+    value = rows[0][names.index("id")]
+    return value if isinstance(value, int) else None
 
 
 def unpaid_pattern(call: Call) -> str:
