@@ -263,9 +263,10 @@ def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> A
 
 def insert_persistent_many(session: Session, model: Any, rows: list[dict[str, Any]]
                            ) -> list[Any]:
-    """:func:`insert_persistent` for several rows, in their order: one statement when every
-    row names the same columns (a column left out takes its default, so rows that differ
-    there go in one by one)."""
+    """:func:`insert_persistent` for several rows, in their order: one batch when every row
+    names the same columns (a column left out takes its default, so rows that differ there
+    go in one by one). SQLAlchemy sends a batch as one statement where the database keeps
+    RETURNING in the rows' order (MariaDB) and row by row where it does not (SQLite)."""
     if not rows:
         return []
     returning, keys, plain = _returning_insert(model)
