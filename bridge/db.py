@@ -115,7 +115,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-# how long a SQLite writer waits for the write lock (and for the write queue) before failing
+# how long a SQLite writer waits for the write lock before failing
 SQLITE_BUSY_TIMEOUT_MS = 30000
 
 
@@ -243,10 +243,9 @@ def _returning_insert(model: Any) -> tuple[Any, tuple[str, ...], Any]:
 def set_values(obj: Any) -> dict[str, Any]:
     """The column values set on a transient (never added) object, keyed by column name: what
     its INSERT would name; a column never set is left out, so it takes its default."""
-    mapper = obj.__mapper__
     state = obj.__dict__
-    return {column.name: state[prop.key] for prop in mapper.column_attrs
-            for column in prop.columns[:1] if prop.key in state}
+    return {prop.columns[0].name: state[prop.key] for prop in obj.__mapper__.column_attrs
+            if prop.key in state}
 
 
 def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> Any:
@@ -320,11 +319,12 @@ def update_persistent(session: Session, obj: Any, values: dict[str, Any]) -> Non
     changes pending on ``obj`` (they would be overwritten, unflushed)."""
     model: Any = type(obj)
     statement, stamped = _update_by_key(model, tuple(values))
-    now = {name: make(None) for name, make in stamped}  # utcnow() takes the context arg
-    params = {f"new_{name}": value for name, value in {**values, **now}.items()}
+    # the stamps' callables take the execution context (utcnow() ignores it)
+    written = {**values, **{name: make(None) for name, make in stamped}}
+    params = {f"new_{name}": value for name, value in written.items()}
     session.connection().execute(statement, {"key": obj.__mapper__.primary_key_from_instance(
         obj)[0], **params})
-    for name, value in {**values, **now}.items():
+    for name, value in written.items():
         set_committed_value(obj, name, value)
 
 

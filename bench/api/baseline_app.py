@@ -25,7 +25,7 @@ from sqlalchemy import Connection, RootTransaction
 
 from bridge.db import SQLITE_BEGIN, make_engine
 
-from .capture import BEGIN_IMMEDIATE, COMMIT, MARKER, UNPAID, Capture, load
+from .capture import BEGIN_IMMEDIATE, COMMIT, MARKER, UNPAID, Capture, load, returned_id
 
 
 def _swap(value: Any, unique: str) -> Any:
@@ -77,8 +77,7 @@ def replay(conn: Connection, capture: Capture, unique: str, unpaid: int | None =
         result = conn.exec_driver_sql(statement, params)
         rows = result.fetchall() if result.returns_rows else []
         if index in capture.inserted:  # lastrowid, or the id an INSERT ... RETURNING answered
-            ids[index] = result.lastrowid or (
-                rows[0][list(result.keys()).index("id")] if rows else 0)
+            ids[index] = result.lastrowid or returned_id(list(result.keys()), rows) or 0
     if trans is not None:
         trans.commit()
 

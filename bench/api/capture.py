@@ -105,9 +105,14 @@ def _returned_id(cursor: Any) -> int | None:
     """The ``id`` an ``INSERT ... RETURNING`` answered, where the driver has no lastrowid for
     it (pymysql: the answer is a result set). pymysql buffers that set at execute, so it is
     read here without being consumed; other drivers' cursors are left alone."""
-    rows = getattr(cursor, "_rows", None)
     names = [column[0] for column in cursor.description or ()]
-    if not rows or len(rows) != 1 or "id" not in names:
+    return returned_id(names, getattr(cursor, "_rows", None) or [])
+
+
+def returned_id(names: list[str], rows: Any) -> int | None:
+    """The new row's ``id`` in the answer (column ``names``, ``rows``) of a one-row ``INSERT
+    ... RETURNING``, or None."""
+    if len(rows) != 1 or "id" not in names:
         return None
     value = rows[0][names.index("id")]
     return value if isinstance(value, int) else None
