@@ -30,7 +30,15 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select
 
-from bridge.db import model_columns, naive_utc, plain_rows, utcnow
+from bridge.db import model_columns, plain_rows, utcnow
+from bridge.driver_values import (
+    cents,
+    date_text,
+    datetime_text,
+    decimal_of,
+    driver_columns,
+    three_places,
+)
 from bridge.errors import ValidationFailed
 from bridge.models import Client, Currency, Invoice, InvoiceItem, Transaction
 from bridge.models.billing import invoice_balance
@@ -50,7 +58,7 @@ from bridge.services.invoices import (
 from bridge.services.module_context import plugin_host
 from bridge.services.page_seek import seek_condition, seek_page
 
-from ..format import INVOICE_STATUS, money, reverse, ymd, ymd_his
+from ..format import INVOICE_STATUS, ZERO_DATE, ZERO_DATETIME, money, reverse, ymd, ymd_his
 from ..params import as_bool
 from ..registry import ApiError, ApiRequest, action, listing
 from .billing import amount, invoice_or_fail, invoice_status, parse_amount_text, rate3
@@ -204,10 +212,10 @@ def get_invoice(req: ApiRequest) -> dict[str, Any]:
     }
 
 
-# the columns a GetInvoices row prints, read as rows (no ORM objects for a page that is only
-# rendered) with naive UTC datetimes (bridge.db.naive_utc); the order is the unpacking order
-# of _invoice_list_row
-LIST_COLUMNS = tuple(naive_utc((
+# the columns a GetInvoices row prints, read as the driver gives them and printed by
+# bridge.driver_values (a page that is only rendered; no ORM objects, no typed round trip);
+# the order is the unpacking order of _invoice_list_row
+LIST_COLUMNS = tuple(driver_columns((
     Invoice.id, Invoice.client_id, Invoice.number, Invoice.date, Invoice.due_date,
     Invoice.paid_at, Invoice.last_capture_attempt, Invoice.refunded_at, Invoice.cancelled_at,
     Invoice.subtotal, Invoice.credit_applied, Invoice.tax1, Invoice.tax2, Invoice.total,
@@ -228,14 +236,20 @@ def _invoice_list_row(row: Any) -> dict[str, Any]:
         "id": ident, "userid": client_id, "firstname": first_name, "lastname": last_name,
         "companyname": company_name,
         "invoicenum": "" if number == "" or number == str(ident) else number,
-        "date": ymd(billed), "duedate": ymd(due), "datepaid": ymd_his(paid_at),
-        "last_capture_attempt": ymd_his(captured_at), "date_refunded": ymd_his(refunded_at),
-        "date_cancelled": ymd_his(cancelled_at), "subtotal": money(subtotal),
-        "credit": money(credit), "tax": money(tax1), "tax2": money(tax2),
-        "total": money(total - credit), "taxrate": rate3(tax1_rate),
-        "taxrate2": rate3(tax2_rate), "status": invoice_status(status),
-        "paymentmethod": method, "paymethodid": pay_method_id, "notes": notes,
-        "created_at": ymd_his(created_at), "updated_at": ymd_his(updated_at),
+        "date": date_text(billed) or ZERO_DATE, "duedate": date_text(due) or ZERO_DATE,
+        "datepaid": datetime_text(paid_at) or ZERO_DATETIME,
+        "last_capture_attempt": datetime_text(captured_at) or ZERO_DATETIME,
+        "date_refunded": datetime_text(refunded_at) or ZERO_DATETIME,
+        "date_cancelled": datetime_text(cancelled_at) or ZERO_DATETIME,
+        "subtotal": cents(subtotal), "credit": cents(credit), "tax": cents(tax1),
+        "tax2": cents(tax2),
+        # the one sum, in Decimal (a SQLite row's amounts are floats); most have no credit
+        "total": cents(decimal_of(total) - decimal_of(credit)) if credit else cents(total),
+        "taxrate": three_places(tax1_rate), "taxrate2": three_places(tax2_rate),
+        "status": invoice_status(status), "paymentmethod": method,
+        "paymethodid": pay_method_id, "notes": notes,
+        "created_at": datetime_text(created_at) or ZERO_DATETIME,
+        "updated_at": datetime_text(updated_at) or ZERO_DATETIME,
         "currencycode": currency,
         # no currency row (outer join): empty, as before
         "currencyprefix": "" if prefix is None else prefix,
