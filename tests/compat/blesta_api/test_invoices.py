@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -259,3 +259,76 @@ def test_get_list_common_page_matches_the_general_path(call, client_id, client_a
     assert [row["date_due"][:10] for row in common] == [
         "2026-03-10", "2026-03-10", "2026-03-15", "2026-03-20"]
     assert common[0]["id"] < common[1]["id"] and common[0]["client_first_name"]
+
+
+# -- list rows: printed from driver values, as invoice_object prints the loaded invoice ------
+
+_ROW_STATES = [  # status, amount_paid, credit_applied, amount_refunded, total, stamps
+    ("unpaid", "0", "0", "0", "12.50", ()),
+    ("unpaid", "5.0050", "0", "0", "12.50", ()),
+    ("unpaid", "0", "2.675", "0", "2.675", ()),
+    ("paid", "12.50", "0", "0", "12.50", ("paid_at",)),
+    ("paid", "10", "2.50", "0", "12.50", ("paid_at",)),
+    ("refunded", "12.50", "0", "12.50", "12.50", ("paid_at", "refunded_at")),
+    ("paid", "5", "0", "7.25", "12.50", ("paid_at", "refunded_at")),  # refunded past paid
+    ("cancelled", "0", "0", "0", "0.005", ("cancelled_at",)),
+    ("draft", "0", "0", "0", "0", ()),
+    ("collections", "0", "0", "0", "1234567.8950", ()),
+]
+
+
+def _seed_list_states(session):
+    """Invoices in every state a list row prints, with amounts stored on rounding ties."""
+    from sqlalchemy import update
+
+    from bridge.models import Client
+    from bridge.services.invoices import create_invoice
+    from bridge.testing import make_client
+
+    plain = make_client(session, company_name="")
+    coded = make_client(session, company_name="Acme Ltd")
+    session.flush()
+    session.execute(update(Client).where(Client.id == coded.id).values(id_code="C-77"))
+    stamp = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    for index, (status, paid, credit, refunded, total, stamps) in enumerate(_ROW_STATES):
+        owner = coded if index % 2 else plain
+        invoice = create_invoice(session, owner.id, [{"description": "x", "unit_amount": "1"}])
+        session.flush()
+        session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
+            status=status, amount_paid=Decimal(paid), credit_applied=Decimal(credit),
+            amount_refunded=Decimal(refunded), total=Decimal(total),
+            subtotal=Decimal(total), number="INV-9" if index == 3 else "",
+            admin_notes="private", **{name: stamp for name in stamps}))
+    session.commit()
+
+
+def _assert_list_rows_equal_loaded_invoices(session):
+    from sqlalchemy import select
+
+    from bridge.models import Client
+    from compat.blesta.api.methods.invoices import LIST_COLUMNS, invoice_object, list_row
+
+    rows = session.execute(select(*LIST_COLUMNS).join(Client, Client.id == Invoice.client_id)
+                           .order_by(Invoice.id)).all()
+    session.expire_all()
+    assert len(rows) == len(_ROW_STATES)
+    for row in rows:
+        invoice = session.get(Invoice, row.id)
+        expected = invoice_object(invoice, session.get(Client, invoice.client_id), lines=False)
+        assert list_row(row) == expected, invoice.status
+    printed = [list_row(row) for row in rows]
+    assert printed[1]["due"] == "7.4950" and printed[2]["total"] == "2.6750"
+    assert printed[6]["paid"] == "-2.2500" and printed[6]["due"] == "14.7500"
+    assert printed[3]["date_closed"] == "2026-03-04 05:06:07" and printed[0]["date_closed"] is None
+    assert {p["client_company"] for p in printed} == {None, "Acme Ltd"}
+
+
+def test_list_rows_print_as_invoice_object_prints(db):
+    _seed_list_states(db)
+    _assert_list_rows_equal_loaded_invoices(db)
+
+
+@pytest.mark.mysql
+def test_list_rows_print_as_invoice_object_prints_on_mariadb(mysql_db):
+    _seed_list_states(mysql_db)
+    _assert_list_rows_equal_loaded_invoices(mysql_db)

@@ -10,7 +10,6 @@ payments and credit put on the invoice less refunds; ``due`` is ``total - paid``
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -19,7 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from bridge.db import fixed_in, model_columns, plain_rows, utcnow
+from bridge.db import fixed_in, utcnow
+from bridge.driver_values import date_text, datetime_text, decimal_of, driver_columns, four_places
 from bridge.models import Client, Invoice, InvoiceItem
 from bridge.models.billing import invoice_balance
 from bridge.money import ZERO
@@ -175,24 +175,60 @@ def _statements() -> dict[str, Any]:
     }
 
 
-# the client columns a list row prints, selected beside the invoice's (the page joins clients
-# for the company scope anyway)
-_LIST_CLIENT_COLUMNS = (Client.id.label("list_client_id"), Client.id_code.label("list_id_code"),
-                        Client.first_name.label("list_first_name"),
-                        Client.last_name.label("list_last_name"),
-                        Client.company_name.label("list_company_name"))
-ListClient = namedtuple("ListClient", "id id_code first_name last_name company_name")
+# what a getList row prints, read as the driver gives them (bridge.driver_values) and
+# unpacked in this order by list_row; the client's columns come from the join the company
+# scope needs anyway
+LIST_COLUMNS = tuple(driver_columns((
+    Invoice.id, Invoice.number, Invoice.client_id, Invoice.date, Invoice.due_date,
+    Invoice.status, Invoice.paid_at, Invoice.refunded_at, Invoice.cancelled_at,
+    Invoice.currency, Invoice.notes, Invoice.admin_notes, Invoice.subtotal, Invoice.total,
+    Invoice.amount_paid, Invoice.credit_applied, Invoice.amount_refunded, Client.id_code,
+    Client.first_name, Client.last_name, Client.company_name)))
+_CLOSED = ("paid", "refunded", "cancelled")
+
+
+def list_row(row: Any) -> dict[str, Any]:
+    """A :data:`LIST_COLUMNS` row as the lists print it: the same text as
+    ``invoice_object(invoice, client, lines=False)`` (tests/compat/blesta_api compare them)."""
+    (ident, number, client_id, billed, due_date, status, paid_at, refunded_at, cancelled_at,
+     currency, notes, admin_notes, subtotal, total, amount_paid, credit, refunded, id_code,
+     first_name, last_name, company_name) = row
+    # paid_of and max(total - paid, 0) in Decimal (a SQLite row's amounts are floats), and
+    # without any arithmetic in the common cases (nothing credited or refunded; unpaid)
+    paid: Any = amount_paid
+    if credit or refunded:
+        paid = decimal_of(amount_paid) + decimal_of(credit) - decimal_of(refunded)
+    if not paid:
+        due = four_places(total) if total > 0 else "0.0000"
+    else:
+        balance = decimal_of(total) - decimal_of(paid)
+        due = four_places(balance) if balance > 0 else "0.0000"
+    billed_text, due_text = date_text(billed), date_text(due_date)
+    return {
+        "id": ident, "id_format": "{num}", "id_value": ident,
+        "id_code": number or str(ident), "client_id": client_id,
+        "date_billed": None if billed_text is None else f"{billed_text} 00:00:00",
+        "date_due": None if due_text is None else f"{due_text} 00:00:00",
+        "date_closed": datetime_text(paid_at or refunded_at or cancelled_at)
+        if status in _CLOSED else None,
+        "date_autodebit": None, "status": INVOICE_STATUS.get(status, status),
+        "previous_due": "0.0000", "currency": currency, "note_public": notes,
+        "note_private": admin_notes, "subtotal": four_places(subtotal),
+        "total": four_places(total), "paid": four_places(paid), "autodebit": 1, "due": due,
+        "delivery_date_sent": None,
+        "client_id_code": id_code or str(client_id), "client_first_name": first_name,
+        "client_last_name": last_name, "client_company": company_name or None,
+    }
 
 
 @lru_cache(maxsize=64)
 def _page_statement(word: str, by_client: bool, due_first: bool) -> Select[Any]:
     """One page of ``getList``'s common shape (a plain status word, no filters, the default
-    or id order): invoice columns (a row reads like an Invoice for invoice_object) and its
-    client's, in ONE statement, built once per shape. The status list is the word's own
-    (bound values, no IN list to expand per call)."""
-    columns = [*model_columns(Invoice), *_LIST_CLIENT_COLUMNS]
+    or id order): the printed columns of the invoice and its client (:func:`list_row`) in
+    ONE statement, built once per shape. The status list is the word's own (bound values,
+    no IN list to expand per call)."""
     # MariaDB: invoices first, whatever the statistics say (see GetInvoices' page)
-    query = (select(*columns).prefix_with("STRAIGHT_JOIN", dialect="mysql")
+    query = (select(*LIST_COLUMNS).prefix_with("STRAIGHT_JOIN", dialect="mysql")
              .join(Client, Client.id == Invoice.client_id)
              .where(in_company(Client.company_id, bindparam("company_id")),
                     fixed_in(Invoice.status, STATUS_FILTER[word])))
@@ -254,13 +290,10 @@ def get_list(call: MethodCall) -> Any:
                                   "offset": (page - 1) * PER_PAGE, "limit": PER_PAGE}
         if client is not None:
             params["client_id"] = client
-        # plain rows on the connection: a GET has nothing to autoflush
-        found = plain_rows(call.session.connection().execute(
-            _page_statement(word, client is not None, bool(order_by)), params))
-        return [invoice_object(row, ListClient(row.list_client_id, row.list_id_code,
-                                               row.list_first_name, row.list_last_name,
-                                               row.list_company_name), lines=False)
-                for row in found]
+        # driver rows on the connection: a GET has nothing to autoflush
+        found = call.session.connection().execute(
+            _page_statement(word, client is not None, bool(order_by)), params).all()
+        return [list_row(row) for row in found]
     query = filtered(call, call.arg("client_id"), call.arg("status"), call.vars("filters"))
     query = ordered(query, call.arg("order_by"), ORDER_COLUMNS, Invoice.id)
     return rows(call, paged(query, page_of(call)))
