@@ -71,15 +71,19 @@ def _txn_ref(gateway_txn_id: str | None) -> str | None:
     return ref or None
 
 
-# built once: every payment runs it (building the statement cost more than running it)
-_RECORDED = select(Transaction).where(Transaction.gateway == bindparam("gateway"),
-                                      Transaction.gateway_txn_id == bindparam("ref"))
+# built once: every payment runs it (building the statement cost more than running it);
+# the id alone, so the usual answer (none) costs no ORM query
+_RECORDED = select(Transaction.id).where(Transaction.gateway == bindparam("gateway"),
+                                         Transaction.gateway_txn_id == bindparam("ref"))
 # (gateway, reference) pairs found unrecorded in the session's current transaction
 _ABSENT_REFS = "bridge.payments.absent_refs"
 
 
 def _recorded(session: Session, gateway: str, ref: str) -> Transaction | None:
-    return session.scalar(_RECORDED, {"gateway": gateway, "ref": ref})
+    if session.new or session.dirty:  # a Core read does not autoflush as an ORM query does
+        session.flush()
+    ident = session.connection().execute(_RECORDED, {"gateway": gateway, "ref": ref}).scalar()
+    return None if ident is None else session.get(Transaction, ident)
 
 
 def recorded_payment(session: Session, gateway: str, ref: str) -> Transaction | None:
