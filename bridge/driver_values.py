@@ -144,7 +144,8 @@ def date_text(value: Any) -> str | None:
 
 
 def datetime_text(value: Any) -> str | None:
-    """``Y-m-d H:i:s`` of a (naive UTC) datetime column's value (None stays None)."""
+    """``Y-m-d H:i:s`` of a datetime column's value, as text from SQLite or a (naive or UTC)
+    ``datetime``; a ``date`` prints at midnight. None stays None."""
     if value is None:
         return None
     if value.__class__ is str:
@@ -157,6 +158,7 @@ def datetime_text(value: Any) -> str | None:
 
 
 def _print_datetime(value: datetime | date) -> str:
+    # the doors' printer of typed values too (WHMCS ymd_his, Blesta stamp)
     if not isinstance(value, datetime):
         return f"{value.isoformat()} 00:00:00"
     # isoformat is twice as fast as strftime; they agree for 4-digit years (strftime does

@@ -114,6 +114,8 @@ def test_datetimes_print_as_the_typed_datetime_prints():
     for moment in moments:
         stored = STORE_DATETIME(moment)  # the text SQLAlchemy writes into SQLite
         assert datetime_text(stored) == ymd_his(READ_DATETIME(stored)) == stamp(moment)
+        if moment.year >= 1000:  # an independent reference (glibc pads no shorter year)
+            assert datetime_text(stored) == moment.strftime("%Y-%m-%d %H:%M:%S")
         assert datetime_text(moment) == ymd_his(moment)  # a MySQL driver's datetime
         # text written by someone else, without microseconds or without a time
         assert datetime_text(stored[:19]) == ymd_his(READ_DATETIME(stored[:19]))
