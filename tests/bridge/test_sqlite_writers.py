@@ -117,34 +117,37 @@ def _hold_write_lock(database: Database, seconds: float, holding: threading.Even
 
 
 def test_a_waiting_writer_polls_for_the_lock_and_gets_it_after_the_holder(
-        tmp_path: Path) -> None:
-    """Our wait retries BEGIN IMMEDIATE in 0.2-2 ms steps (SQLite's busy handler slept up to
-    25 ms between tries, inside one statement); busy_timeout is back in force after it."""
-    from sqlalchemy import event
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our wait retries BEGIN IMMEDIATE after 0.1-0.25 ms pauses (SQLite's busy handler slept
+    up to 25 ms between tries, inside one statement), gets in soon after the holder commits,
+    and busy_timeout is back in force after it."""
+    import bridge.db as db_mod
 
     database = _database(tmp_path)
-    tries: list[float] = []
+    pauses: list[float] = []
+    real_pause = db_mod._pause
 
-    @event.listens_for(database.engine, "before_cursor_execute")
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if statement == "BEGIN IMMEDIATE":
-            tries.append(time.monotonic())
+    def counted(seconds: float) -> None:
+        pauses.append(seconds)
+        real_pause(seconds)
 
+    monkeypatch.setattr(db_mod, "_pause", counted)
     holding, released = threading.Event(), []
     holder = threading.Thread(target=_hold_write_lock,
                               args=(database, 0.08, holding, released))
     holder.start()
     try:
         assert holding.wait(10)
-        tries.clear()
         with database.transaction(write=True) as session:
             session.execute(text("UPDATE counter SET n = n + 1"))
             got_it = time.monotonic()
             busy = session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
         holder.join(10)
         assert busy == 30000
-        assert len(tries) >= 10  # polled (one try would mean SQLite's handler waited)
+        # polled in short steps (none at all would mean SQLite's handler did the waiting)
+        assert len(pauses) >= 10 and max(pauses) <= db_mod._SHORT_PAUSES_S
         assert released and got_it >= released[0] - 0.005  # it did wait for the holder
+        assert got_it - released[0] < 0.05  # and went in soon after the commit
         with database.transaction(write=False) as session:
             assert session.execute(text("SELECT n FROM counter")).scalar_one() == 2
     finally:
