@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, or_, select
 
 from bridge.db import fixed_in, model_columns, plain_rows
+from bridge.driver_values import driver_columns
 from bridge.errors import ValidationFailed
 from bridge.models import Client, ClientGroup, Company, User, UserClient
 from bridge.schemas.clients import ClientSchema
@@ -47,7 +48,7 @@ def _statements() -> dict[str, Any]:
         # getList without filters (the common page), without and with a status; the same
         # statement object on every call also spares SQLAlchemy matching a new statement's
         # columns to its cached compilation's
-        "page": _page(select(*ROW_COLUMNS, *_list_extras())),
+        "page": _page(select(*LIST_COLUMNS, *_list_extras())),
     }
 
 
@@ -55,7 +56,7 @@ def _statements() -> dict[str, Any]:
 def _status_page(statuses: tuple[str, ...]) -> Any:
     """The list page of one status filter, built once per filter (its values bound one by
     one: an expanding IN list is rendered into the SQL again on every call)."""
-    return _page(select(*ROW_COLUMNS, *_list_extras()).where(fixed_in(Client.status, statuses)))
+    return _page(select(*LIST_COLUMNS, *_list_extras()).where(fixed_in(Client.status, statuses)))
 
 
 def _list_extras() -> tuple[Any, ...]:
@@ -162,6 +163,9 @@ ROW_COLUMNS = (Client.id, Client.group_id, Client.status, Client.id_code, Client
                Client.last_name, Client.company_name, Client.email, Client.address1,
                Client.address2, Client.city, Client.state, Client.postcode, Client.country,
                Client.company_id, Client.created_at)
+# the same columns for the list page, as the driver gives them: only printed (created_at's
+# text is printed as it is stored, without the typed round trip; bridge.driver_values)
+LIST_COLUMNS = tuple(driver_columns(ROW_COLUMNS))
 
 
 def _filtered(call: MethodCall, columns: tuple[Any, ...] = (Client,)) -> Any:
