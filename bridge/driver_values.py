@@ -68,26 +68,47 @@ def decimal_of(value: Any, places: int = 4) -> Decimal:
     return Decimal(f"{value:.{places}f}")
 
 
-# printed SQLite amounts by value: a host's invoices repeat a few dozen prices, and printing
-# a float costs five times a lookup. Zero is never a key (0.0 == -0.0, which prints "-0.00");
-# the memo stops growing at _MEMO_LIMIT entries (then it only reads).
+def _float_cents(value: float) -> str:
+    text = f"{value:.4f}"  # the digits of the Decimal SQLAlchemy would make
+    # half up: the two dropped digits round away from zero from 50 on ("-0.0030" -> "-0.00",
+    # as the Decimal prints it); below 50 the kept digits stand as they are
+    if text[-2] < "5":
+        return text[:-2]
+    return str(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+# the memo stops growing at this many entries (then it only reads)
 _MEMO_LIMIT = 4096
-_FOUR_OF: dict[float, str] = {}
-_CENTS_OF: dict[float, str] = {}
+
+
+def _memoized(print_float: Callable[[float], str], zero: str) -> Callable[[float], str]:
+    """``print_float`` remembered per value: a host's invoices repeat a few dozen prices,
+    and printing a float costs several times a lookup. Any zero prints ``zero`` (as the
+    doors print a zero Decimal, -0.0 too) and is never a key: ``0.0 == -0.0``."""
+    memo: dict[float, str] = {}
+
+    def printed(value: float) -> str:
+        text = memo.get(value)
+        if text is None:
+            if not value:
+                return zero
+            text = print_float(value)
+            if len(memo) < _MEMO_LIMIT:
+                memo[value] = text
+        return text
+    return printed
+
+
+# the typed value's own digits (a Numeric(19, 4) has no more)
+_four_of_float = _memoized(lambda value: f"{value:.4f}", "0.0000")
+_cents_of_float = _memoized(_float_cents, "0.00")
 
 
 def four_places(value: Any) -> str:
     """An amount to 4 places (``10.0000``; None: ``0.0000``), half up."""
     kind = value.__class__
     if kind is float:
-        text = _FOUR_OF.get(value)
-        if text is None:
-            # the typed value's own digits (a Numeric(19, 4) has no more); any zero, -0.0
-            # too, prints as the doors print a zero Decimal
-            text = f"{value:.4f}" if value else "0.0000"
-            if value and len(_FOUR_OF) < _MEMO_LIMIT:
-                _FOUR_OF[value] = text
-        return text
+        return _four_of_float(value)
     if kind is int:
         return f"{value}.0000"
     return str((value or _ZERO4).quantize(_STORAGE, rounding=ROUND_HALF_UP))
@@ -97,24 +118,10 @@ def cents(value: Any) -> str:
     """An amount to 2 places (``15.95``; None: ``0.00``), half up from its 4 stored places."""
     kind = value.__class__
     if kind is float:
-        text = _CENTS_OF.get(value)
-        if text is None:
-            text = _float_cents(value) if value else "0.00"
-            if value and len(_CENTS_OF) < _MEMO_LIMIT:
-                _CENTS_OF[value] = text
-        return text
+        return _cents_of_float(value)
     if kind is int:
         return f"{value}.00"
     return str((value or _ZERO4).quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
-def _float_cents(value: float) -> str:
-    text = f"{value:.4f}"  # the digits of the Decimal SQLAlchemy would make
-    # half up: the two dropped digits round away from zero from 50 on ("-0.0030" -> "-0.00",
-    # as the Decimal prints it); below 50 the kept digits stand as they are
-    if text[-2] < "5":
-        return text[:-2]
-    return str(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def three_places(value: Any) -> str:
