@@ -33,11 +33,9 @@ from sqlalchemy import DateTime, type_coerce
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import Date, NullType
 
-_CENT = Decimal("0.01")
-_MILLI = Decimal("0.001")
-_STORAGE = Decimal("0.0001")
-_ZERO4 = Decimal("0.0000")  # what the doors print for None and any zero
+from bridge.money import CENT, STORAGE, ZERO
 
+_MILLI = Decimal("0.001")
 
 
 def _sqlite_reading(kind: Any) -> Callable[[Any], Any]:
@@ -68,13 +66,13 @@ def decimal_of(value: Any, places: int = 4) -> Decimal:
     return Decimal(f"{value:.{places}f}")
 
 
-def _float_cents(value: float) -> str:
-    text = f"{value:.4f}"  # the digits of the Decimal SQLAlchemy would make
-    # half up: the two dropped digits round away from zero from 50 on ("-0.0030" -> "-0.00",
-    # as the Decimal prints it); below 50 the kept digits stand as they are
-    if text[-2] < "5":
-        return text[:-2]
-    return str(Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP))
+def _half_up(text: str, dropped: int, quantum: Decimal) -> str:
+    """``text`` (a float printed to its column's scale: the typed value's digits) without its
+    last ``dropped`` digits, rounded half up: below 5 the kept digits stand as they are
+    ("-0.0030" -> "-0.00", as the Decimal prints it); from 5 on, away from zero."""
+    if text[-dropped] < "5":
+        return text[:-dropped]
+    return str(Decimal(text).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 # the memo stops growing at this many entries (then it only reads)
@@ -101,7 +99,7 @@ def _memoized(print_float: Callable[[float], str], zero: str) -> Callable[[float
 
 # the typed value's own digits (a Numeric(19, 4) has no more)
 _four_of_float = _memoized(lambda value: f"{value:.4f}", "0.0000")
-_cents_of_float = _memoized(_float_cents, "0.00")
+_cents_of_float = _memoized(lambda value: _half_up(f"{value:.4f}", 2, CENT), "0.00")
 
 
 def four_places(value: Any) -> str:
@@ -111,7 +109,7 @@ def four_places(value: Any) -> str:
         return _four_of_float(value)
     if kind is int:
         return f"{value}.0000"
-    return str((value or _ZERO4).quantize(_STORAGE, rounding=ROUND_HALF_UP))
+    return str((value or ZERO).quantize(STORAGE, rounding=ROUND_HALF_UP))
 
 
 def cents(value: Any) -> str:
@@ -121,7 +119,7 @@ def cents(value: Any) -> str:
         return _cents_of_float(value)
     if kind is int:
         return f"{value}.00"
-    return str((value or _ZERO4).quantize(_CENT, rounding=ROUND_HALF_UP))
+    return str((value or ZERO).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def three_places(value: Any) -> str:
@@ -130,13 +128,10 @@ def three_places(value: Any) -> str:
     if kind is int:
         return f"{value}.000"
     if kind is not float:  # a Decimal or None
-        return str((value or _ZERO4).quantize(_MILLI, rounding=ROUND_HALF_UP))
+        return str((value or ZERO).quantize(_MILLI, rounding=ROUND_HALF_UP))
     if not value:
         return "0.000"
-    text = f"{value:.6f}"
-    if text[-3] < "5":
-        return text[:-3]
-    return str(Decimal(text).quantize(_MILLI, rounding=ROUND_HALF_UP))
+    return _half_up(f"{value:.6f}", 3, _MILLI)  # a Numeric(19, 6) rate's digits
 
 
 def date_text(value: Any) -> str | None:

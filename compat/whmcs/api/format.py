@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from bridge.driver_values import datetime_text
-from bridge.money import CENT
+from bridge.driver_values import cents, datetime_text
 
-_ZERO = Decimal(0)
 ZERO_DATE = "0000-00-00"
 ZERO_DATETIME = "0000-00-00 00:00:00"
 
@@ -49,9 +47,7 @@ def reverse(table: dict[str, str]) -> dict[str, str]:
 
 def money(value: Decimal | None) -> str:
     """``15.95`` (2 decimals, as WHMCS prints amounts)."""
-    # the hot path of every listing: quantize to cents and print it (exponent -2, so str()
-    # is the plain 2-decimal form), no round_money call or format spec per amount
-    return str((value or _ZERO).quantize(CENT, rounding=ROUND_HALF_UP))
+    return cents(value)
 
 
 def ymd(value: date | None) -> str:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, NoReturn, overload
 
 from sqlalchemy import select
 
+from bridge.driver_values import three_places
 from bridge.errors import ValidationFailed
 from bridge.models import Client, Currency, Invoice
 from bridge.money import round_money
@@ -31,7 +32,6 @@ BILLABLE_ACTIONS = {"noinvoice": "none", "nextcron": "next_cron", "nextinvoice":
 RECUR_UNITS = {"day": "D", "days": "D", "week": "W", "weeks": "W", "month": "M", "months": "M",
                "year": "Y", "years": "Y"}
 MAX_AMOUNT = Decimal(10) ** 15  # money columns are Numeric(19, 4)
-_ZERO, _MILLI = Decimal(0), Decimal("0.001")
 _LOCAL_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
@@ -56,8 +56,7 @@ class WireNumber(float):
 
 def rate3(value: Decimal | None) -> str:
     """A tax rate as WHMCS prints it: ``"10.000"``."""
-    # quantized to 3 places str() prints exactly 3 decimals (a format spec costs twice that)
-    return str((value or _ZERO).quantize(_MILLI, rounding=ROUND_HALF_UP))
+    return three_places(value)
 
 
 def rate5(value: Decimal | None) -> str:
