@@ -253,14 +253,6 @@ def _returning_insert(model: Any) -> tuple[Any, tuple[str, ...], Any]:
     return returning, keys, insert(table)
 
 
-def set_values(obj: Any) -> dict[str, Any]:
-    """The column values set on a transient (never added) object, keyed by column name: what
-    its INSERT would name; a column never set is left out, so it takes its default."""
-    state = obj.__dict__
-    return {prop.columns[0].name: state[prop.key] for prop in obj.__mapper__.column_attrs
-            if prop.key in state}
-
-
 def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> Any:
     """INSERT one ``model`` row (column defaults applied as in any insert) on the session's
     connection and hand back the row as a clean persistent object of the session.
@@ -396,7 +388,6 @@ __all__ = [
     "UTCDateTime",
     "insert_persistent",
     "insert_persistent_many",
-    "set_values",
     "update_persistent",
     "make_engine",
     "model_columns",

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from bridge.context import emit
-from bridge.db import insert_persistent, set_values, utcnow
+from bridge.db import insert_persistent, utcnow
 from bridge.errors import Conflict, ValidationFailed
 from bridge.models import (
     Admin,
@@ -176,11 +176,11 @@ def add_client(session: Session, data: Mapping[str, Any]) -> Client:
     if "currency" not in values:
         values["currency"] = default_currency_code(session)
     _check_email_free(session, values["email"], values.get("company_id"))
-    draft = Client(**values)
-    if draft.status == ClientStatus.CLOSED.value:
-        draft.closed_at = utcnow()
-    # one INSERT ... RETURNING instead of adding the client and flushing the unit of work
-    client: Client = insert_persistent(session, Client, set_values(draft))
+    if values.get("status") == ClientStatus.CLOSED.value:
+        values["closed_at"] = utcnow()
+    # one INSERT ... RETURNING of the validated columns (a column left out takes its
+    # default) instead of adding the client and flushing the unit of work
+    client: Client = insert_persistent(session, Client, values)
     if password is not None:
         user = find_user_by_email(session, client.email) or add_user(
             session, client.email, password, first_name=client.first_name,
