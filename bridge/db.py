@@ -245,15 +245,21 @@ def plain_rows(result: Any) -> list[Any]:
 
 
 @lru_cache(maxsize=64)
-def _returning_insert(model: Any) -> tuple[Any, tuple[str, ...], Any]:
+def _returning_insert(model: Any, computed: tuple[tuple[str, Any], ...] = ()
+                      ) -> tuple[Any, tuple[str, ...], Any]:
+    # built once per model and set of computed columns (module constants, so the cache key
+    # is their identity): a statement object the compiled cache has seen runs without
+    # SQLAlchemy matching its parameters to another object's
     table = model.__table__
     columns = list(table.columns)
     keys = tuple(model.__mapper__.get_property_by_column(column).key for column in columns)
-    returning = insert(table).returning(*columns, sort_by_parameter_order=True)
-    return returning, keys, insert(table)
+    plain = insert(table).values(dict(computed)) if computed else insert(table)
+    returning = plain.returning(*columns, sort_by_parameter_order=True)
+    return returning, keys, plain
 
 
-def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> Any:
+def insert_persistent(session: Session, model: Any, values: dict[str, Any], *,
+                      computed: tuple[tuple[str, Any], ...] = ()) -> Any:
     """INSERT one ``model`` row (column defaults applied as in any insert) on the session's
     connection and hand back the row as a clean persistent object of the session.
 
@@ -261,19 +267,23 @@ def insert_persistent(session: Session, model: Any, values: dict[str, Any]) -> A
     MariaDB 10.5+), the object is made from that answer, so its values are exactly what a
     later SELECT would load, without the SELECT; elsewhere (MySQL) it is read back by
     primary key. Errors of the INSERT (a unique key) reach the caller as they are and leave
-    the ORM session usable (nothing was flushed). ``values`` are keyed by column name."""
-    return insert_persistent_many(session, model, [values])[0]
+    the ORM session usable (nothing was flushed). ``values`` are keyed by column name.
+
+    ``computed``: ``(column name, SQL expression)`` pairs the database works out in the
+    INSERT itself (e.g. a column from a subquery); pass a module-level constant, as the
+    statement is built once per tuple and kept."""
+    return insert_persistent_many(session, model, [values], computed=computed)[0]
 
 
-def insert_persistent_many(session: Session, model: Any, rows: list[dict[str, Any]]
-                           ) -> list[Any]:
+def insert_persistent_many(session: Session, model: Any, rows: list[dict[str, Any]], *,
+                           computed: tuple[tuple[str, Any], ...] = ()) -> list[Any]:
     """:func:`insert_persistent` for several rows, in their order: one batch when every row
     names the same columns (a column left out takes its default, so rows that differ there
     go in one by one). SQLAlchemy sends a batch as one statement where the database keeps
     RETURNING in the rows' order (MariaDB) and row by row where it does not (SQLite)."""
     if not rows:
         return []
-    returning, keys, plain = _returning_insert(model)
+    returning, keys, plain = _returning_insert(model, computed)
     conn = session.connection()
     if not conn.dialect.insert_returning:
         made = []

@@ -25,6 +25,7 @@ import logging
 import mmap
 import os
 import re
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -106,45 +107,77 @@ _KNOWN_STATEMENTS = 4096
 PENDING_KEY = "bridge.generations_pending"
 
 
+class _WriteWatchers:
+    """Every write watcher of one engine, behind one listener per event.
+
+    Three caches watch the same engine (credentials, counts, reference tables); each with
+    listeners of its own, every statement paid three event calls and every transaction six
+    more. Here the engine calls one listener, which bumps what any watcher names."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.watchers: list[Callable[[str], Iterable[Generation]]] = []
+        # what each statement text touches, worked out once: the same few statements run on
+        # every request, and matching every watched table's pattern against each one cost
+        # more than a dict lookup (the text alone decides the answer)
+        self.known: dict[str, tuple[Generation, ...]] = {}
+        event.listen(engine, "before_cursor_execute", self.before_cursor_execute)
+        event.listen(engine, "begin", self.on_begin)
+        event.listen(engine.pool, "checkin", self.checkin)
+
+    def add(self, touched: Callable[[str], Iterable[Generation]]) -> None:
+        self.watchers.append(touched)
+        self.known.clear()  # answers worked out without the new watcher
+
+    def touched(self, statement: str) -> tuple[Generation, ...]:
+        found = self.known.get(statement)
+        if found is None:
+            if statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
+                found = ()
+            else:
+                found = tuple(dict.fromkeys(generation for watcher in self.watchers
+                                            for generation in watcher(statement)))
+            if len(self.known) >= _KNOWN_STATEMENTS:  # texts with literals inlined never repeat
+                self.known.clear()
+            self.known[statement] = found
+        return found
+
+    def before_cursor_execute(self, conn: Any, _cursor: Any, statement: str, _params: Any,
+                              _context: Any, _many: bool) -> None:
+        found = self.touched(statement)
+        if found:
+            pending = conn.info.setdefault(PENDING_KEY, set())
+            for generation in found:
+                generation.bump()
+                pending.add(generation)
+
+    @staticmethod
+    def settle(info: Any) -> None:
+        for generation in info.pop(PENDING_KEY, ()):
+            generation.bump()
+
+    def on_begin(self, conn: Any) -> None:
+        self.settle(conn.info)
+
+    def checkin(self, _dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            self.settle(record.info)
+
+
+# one _WriteWatchers per engine (kept as long as the engine lives)
+_ENGINE_WATCHERS: weakref.WeakKeyDictionary[Engine, _WriteWatchers] = \
+    weakref.WeakKeyDictionary()
+
+
 def watch_writes(engine: Engine, touched: Callable[[str], Iterable[Generation]]) -> None:
     """Bump the generations ``touched(statement)`` names for every write statement run on
     ``engine``: at once (before the commit: readers from now on refill after it) and again
     when that connection's transaction has ended (its next ``BEGIN`` or its return to the
     pool, i.e. right after the commit). The second bump is the one that matters: a reader that
     filled its cache between the first bump and the commit read the old rows."""
-
-    # what each statement text touches, worked out once: the same few statements run on
-    # every request, and matching every watched table's pattern against each one cost more
-    # than a dict lookup (the text alone decides the answer)
-    known: dict[str, tuple[Generation, ...]] = {}
-
-    def before_cursor_execute(conn: Any, _cursor: Any, statement: str, _params: Any,
-                              _context: Any, _many: bool) -> None:
-        found = known.get(statement)
-        if found is None:
-            reads = statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
-            found = () if reads else tuple(touched(statement))
-            if len(known) >= _KNOWN_STATEMENTS:  # texts with literals inlined never repeat
-                known.clear()
-            known[statement] = found
-        for generation in found:
-            generation.bump()
-            conn.info.setdefault(PENDING_KEY, set()).add(generation)
-
-    def settle(info: Any) -> None:
-        for generation in info.pop(PENDING_KEY, ()):
-            generation.bump()
-
-    def on_begin(conn: Any) -> None:
-        settle(conn.info)
-
-    def checkin(_dbapi_conn: Any, record: Any) -> None:
-        if record is not None:
-            settle(record.info)
-
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    event.listen(engine, "begin", on_begin)
-    event.listen(engine.pool, "checkin", checkin)
+    watchers = _ENGINE_WATCHERS.get(engine)
+    if watchers is None:
+        watchers = _ENGINE_WATCHERS[engine] = _WriteWatchers(engine)
+    watchers.add(touched)
 
 
 def watch_engine(engine: Engine, generation: Generation) -> None:

@@ -12,10 +12,12 @@ Rules kept here (see bridge.models.billing for the invariants):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,7 +29,7 @@ from bridge.db import (
     utcnow,
 )
 from bridge.errors import Conflict, ValidationFailed
-from bridge.models import Client, Domain, Invoice, InvoiceItem, Service, ServiceAddon
+from bridge.models import Domain, Invoice, InvoiceItem, Service, ServiceAddon
 from bridge.models.enums import InvoiceStatus
 from bridge.money import ZERO, line_total, round_money
 from bridge.schemas.billing import (
@@ -37,6 +39,7 @@ from bridge.schemas.billing import (
     InvoiceUpdateSchema,
 )
 
+from .clients import ClientTerms, client_terms
 from .common import apply_fields, get_or_404, log_activity, validate
 from .credit import (
     PAYABLE_STATUSES,
@@ -139,24 +142,58 @@ def _row(draft: _Draft) -> dict[str, Any]:
     return {key: value for key, value in vars(draft).items() if key not in ("items", "id")}
 
 
-def _insert_invoice(session: Session, draft: _Draft) -> Invoice:
+# On SQLite a new row's id is one above the table's largest (its tables have no
+# AUTOINCREMENT: SQLite's own rule for a row inserted without an id), so the INSERT can name
+# that id itself and write the number by id with it, in the same statement. Elsewhere the id
+# comes from a counter of the database's own (MariaDB's AUTO_INCREMENT, which never reuses
+# one), known only after the INSERT: the number is written by a second statement.
+_NEXT_INVOICE_ID = select(func.coalesce(func.max(Invoice.id), 0) + 1).scalar_subquery()
+_NUMBERED_BY_NEXT_ID = (("id", _NEXT_INVOICE_ID), ("number", cast(_NEXT_INVOICE_ID, String)))
+
+
+def _insert_invoice(session: Session, draft: _Draft, *, number_by_id: bool) -> Invoice:
     """INSERT the priced invoice ``draft`` and its lines, and hand back the persistent
-    invoice with its persistent lines.
+    invoice with its persistent lines; ``number_by_id``: its number is its id.
 
     The invoice is one statement and its lines one more (RETURNING: each row comes back as
     stored), where adding the draft and flushing made the unit of work sort, insert and
     post-fetch the objects: most of a new invoice's time inside the write lock."""
-    invoice: Invoice = insert_persistent(session, Invoice, _row(draft))
+    in_insert = number_by_id and session.get_bind().dialect.name == "sqlite"
+    invoice: Invoice = insert_persistent(session, Invoice, _row(draft),
+                                         computed=_NUMBERED_BY_NEXT_ID if in_insert else ())
+    if number_by_id and not in_insert:
+        update_persistent(session, invoice, {"number": str(invoice.id)})
     lines = insert_persistent_many(session, InvoiceItem, [
         {**_row(item), "invoice_id": invoice.id} for item in draft.items])
     set_committed_value(invoice, "items", lines)  # loaded, in sort order: nothing to flush
     return invoice
 
 
+@dataclass(frozen=True)
+class CheckedItems:
+    """The lines of a new invoice as :func:`check_items` validated them."""
+
+    values: tuple[dict[str, Any], ...]
+
+
+def check_items(items: Sequence[Mapping[str, Any]]) -> CheckedItems:
+    """Validate the lines of a new invoice (their own fields; what they link to is checked by
+    :func:`create_invoice`). ValidationFailed names ``items.<index>.<field>``.
+
+    Reads nothing: a caller that checks the lines before its transaction's first statement
+    and hands the result to :func:`create_invoice` keeps the validation (a good part of a
+    new invoice's Python time) out of SQLite's write lock, which that statement takes."""
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValidationFailed.single(f"items.{index}", "invalid", "an item is a mapping")
+    loaded = validate(InvoiceItemsSchema, {"items": [dict(item) for item in items]})["items"]
+    return CheckedItems(tuple(loaded))
+
+
 def create_invoice(
     session: Session,
     client_id: int,
-    items: Sequence[Mapping[str, Any]],
+    items: Sequence[Mapping[str, Any]] | CheckedItems,
     *,
     invoice_date: date | None = None,
     due_date: date | None = None,
@@ -164,6 +201,7 @@ def create_invoice(
     payment_method: str = "",
     notes: str = "",
     apply_credit: bool = False,
+    terms: ClientTerms | None = None,
 ) -> Invoice:
     """Create an invoice for ``client_id`` in the client's currency from ``items``.
 
@@ -173,12 +211,15 @@ def create_invoice(
     created paid; ``apply_credit`` pays it from the client's credit as far as it goes. Emits
     invoice_created (not for drafts: see publish_invoice). Raises NotFound for the client and
     ValidationFailed for a bad item (``items.<index>.<field>``), status or dates.
+
+    ``items``: line mappings, or :func:`check_items`' answer for them (not checked again).
+    ``terms``: the client's :func:`~bridge.services.clients.client_terms`, when the caller
+    has just read them in this transaction (they are not read again).
     """
-    client = get_or_404(session, Client, client_id, "Client")
-    for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
-            raise ValidationFailed.single(f"items.{index}", "invalid", "an item is a mapping")
-    loaded = validate(InvoiceItemsSchema, {"items": [dict(item) for item in items]})["items"]
+    if terms is not None and terms.id != client_id:
+        raise ValueError(f"terms of client {terms.id} given for client {client_id}")
+    client = terms or client_terms(session, client_id)
+    loaded = (items if isinstance(items, CheckedItems) else check_items(items)).values
     if status not in EDITABLE_STATUSES:
         raise ValidationFailed.single(
             "status", "one_of", f"a new invoice is one of {', '.join(EDITABLE_STATUSES)}")
@@ -210,9 +251,7 @@ def create_invoice(
     number = _sequential_number(session, day)
     if number is not None:
         draft.number = number
-    invoice = _insert_invoice(session, draft)
-    if number is None:  # numbered by id: known only now
-        update_persistent(session, invoice, {"number": str(invoice.id)})
+    invoice = _insert_invoice(session, draft, number_by_id=number is None)
     log_activity(session, "invoice.created", f"Invoice {invoice.id} created ({invoice.total} "
                  f"{invoice.currency}, {status})", client_id=client.id,
                  subject=("invoice", invoice.id))

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bridge.models import Client, TaxRule
+from bridge.models import TaxRule
 from bridge.money import ZERO, percent_of, round_money
 
 from .reference_cache import cached_read
@@ -33,6 +34,20 @@ class TaxResult:
     tax1: Decimal
     tax2: Decimal
     total: Decimal
+
+
+class TaxedParty(Protocol):
+    """Whom tax rules are matched on: a :class:`~bridge.models.Client`, its
+    :class:`~bridge.services.clients.ClientTerms`, or a quote's prospect."""
+
+    @property
+    def company_id(self) -> int | None: ...
+    @property
+    def tax_exempt(self) -> bool: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def state(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +86,7 @@ def _specificity(rule: TaxRuleView, company_id: int | None) -> tuple[int, int, i
     return (place, own, -rule.id)
 
 
-def _matches(rule: TaxRuleView, client: Client) -> bool:
+def _matches(rule: TaxRuleView, client: TaxedParty) -> bool:
     if rule.company_id is not None and rule.company_id != client.company_id:
         return False
     if rule.country and rule.country.upper() != (client.country or "").upper():
@@ -79,7 +94,7 @@ def _matches(rule: TaxRuleView, client: Client) -> bool:
     return not rule.state or rule.state.strip().lower() == (client.state or "").strip().lower()
 
 
-def taxes_for_client(session: Session, client: Client
+def taxes_for_client(session: Session, client: TaxedParty
                      ) -> tuple[TaxRuleView | None, TaxRuleView | None]:
     """The level-1 and level-2 tax rules that apply to ``client`` (either may be None), as
     immutable views of the rows.

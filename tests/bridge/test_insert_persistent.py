@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,4 +126,29 @@ def test_many_rows_come_back_in_their_order(session: Session, same_columns: bool
     # RETURNING's order (SQLite, for a batch whose answer must follow its rows)
     dialect = session.connection().dialect.name
     assert len(statements) == (1 if same_columns and dialect != "sqlite" else 4)
+    assert not session.dirty and not session.new
+
+
+# a column the database works out in the INSERT (module level: the statement is kept per tuple)
+_COMPUTED_NOTES = (("notes", func.upper(literal("made by the database"))),)
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_computed_columns_are_worked_out_by_the_insert(session: Session, returning: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.models import Invoice
+
+    if not returning:
+        monkeypatch.setattr(session.connection().dialect, "insert_returning", False)
+    client_id = _client(session)
+    values = {"client_id": client_id, "currency": "USD", "date": datetime(2026, 11, 1).date(),
+              "due_date": datetime(2026, 11, 15).date(), "notes": "overridden"}
+    invoice = insert_persistent(session, Invoice, {k: v for k, v in values.items()
+                                                   if k != "notes"},
+                                computed=_COMPUTED_NOTES)
+    assert invoice.notes == "MADE BY THE DATABASE"  # the object holds what the row holds
+    assert session.scalar(select(Invoice.notes).where(Invoice.id == invoice.id)) == \
+        "MADE BY THE DATABASE"
+    plain = insert_persistent(session, Invoice, values)  # no computed columns: its own value
+    assert plain.notes == "overridden"
     assert not session.dirty and not session.new

@@ -66,3 +66,31 @@ def test_the_remembered_statements_are_bounded(tmp_path: Path, monkeypatch) -> N
             conn.exec_driver_sql(f"INSERT INTO clients (name) VALUES ('literal {n}')")
         assert clients.read() != before
     engine.dispose()
+
+
+def test_several_watchers_of_one_engine_share_one_listener(tmp_path: Path) -> None:
+    """Each watcher bumps its own counters; the engine calls one listener per event however
+    many watch it, and a watcher added after a statement ran is asked about it again."""
+    from sqlalchemy import event
+
+    engine = _engine(tmp_path)
+    clients = Generation(tmp_path / "clients-gen")
+    access = Generation(tmp_path / "access-gen")
+    watch_tables(engine, {"clients": clients})
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO api_credentials (name) VALUES ('k')")
+    watch_engine(engine, access)  # after that statement was worked out once
+    calls: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: calls.append(a[2]))
+    listeners = len(engine.dispatch.before_cursor_execute)
+    assert listeners == 2  # the watchers' one, and this test's
+    before = (clients.read(), access.read())
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO api_credentials (name) VALUES ('k')")
+    assert clients.read() == before[0] and access.read() != before[1]
+    before = (clients.read(), access.read())
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO clients (name) VALUES ('c')")
+    assert clients.read() != before[0] and access.read() == before[1]
+    assert len(calls) == 2
+    engine.dispose()

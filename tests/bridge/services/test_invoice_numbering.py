@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bridge.context import Actor, bind_dispatcher, set_actor
@@ -84,3 +84,53 @@ def test_concurrent_invoices_get_distinct_numbers_on_mariadb(mysql_db):
     numbers = mysql_db.scalars(select(Invoice.number)).all()
     expected = {f"INV-{n}" for n in range(1000, 1000 + workers * per_worker)}
     assert len(numbers) == workers * per_worker and set(numbers) == expected
+
+
+def _invoice_writes(session: Session) -> tuple[list[str], object]:
+    """Statements that write the invoices table, and the listener collecting them."""
+    seen: list[str] = []
+
+    def collect(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        head = statement.lstrip().upper()
+        if head.startswith(("INSERT INTO INVOICES ", "UPDATE INVOICES ")):
+            seen.append(head.split(" (")[0])
+    return seen, collect
+
+
+def _created_numbered_by_id(session: Session) -> tuple[Invoice, list[str]]:
+    ensure_currency(session)
+    client = make_client(session)
+    seen, collect = _invoice_writes(session)
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", collect)
+    try:
+        invoice = create_invoice(session, client.id, ITEM)
+    finally:
+        event.remove(engine, "before_cursor_execute", collect)
+    return invoice, seen
+
+
+def test_a_number_by_id_goes_in_with_the_insert_on_sqlite(db):
+    """SQLite names the next id in the INSERT, so the number by id needs no UPDATE; the id is
+    the one SQLite would have given (one above the largest, even after the largest went)."""
+    ensure_currency(db)
+    client = make_client(db)
+    first = create_invoice(db, client.id, ITEM)
+    gone = create_invoice(db, client.id, ITEM, status="draft")
+    db.delete(gone)
+    db.flush()
+    invoice, seen = _created_numbered_by_id(db)
+    assert seen == ["INSERT INTO INVOICES"]
+    assert invoice.id == first.id + 1 and invoice.number == str(invoice.id)
+    assert db.scalar(select(Invoice.number).where(Invoice.id == invoice.id)) == str(invoice.id)
+    assert not db.dirty and not db.new
+
+
+@pytest.mark.mysql
+def test_a_number_by_id_is_written_after_the_insert_on_mariadb(mysql_db):
+    invoice, seen = _created_numbered_by_id(mysql_db)
+    assert len(seen) == 2 and seen[0] == "INSERT INTO INVOICES"
+    assert seen[1].startswith("UPDATE INVOICES SET NUMBER")
+    assert invoice.number == str(invoice.id)
+    assert mysql_db.scalar(select(Invoice.number).where(Invoice.id == invoice.id)) == \
+        str(invoice.id)

@@ -327,3 +327,43 @@ def test_get_invoice(db, factories) -> None:
     assert get_invoice(db, invoice.id) is invoice
     with pytest.raises(NotFound):
         get_invoice(db, 999_999)
+
+
+def test_create_invoice_reads_the_client_as_the_transaction_sees_it(db, factories) -> None:
+    """The client's terms are read through Core: a change still pending on the ORM object is
+    flushed first, as an ORM query's autoflush would."""
+    client = factories.client(country="US")
+    db.add(TaxRule(level=1, name="VAT", country="DE", rate=D("19")))
+    db.flush()
+    client.country, client.default_gateway = "DE", "banktransfer"  # not flushed yet
+    invoice = create_invoice(db, client.id, _lines("10.00"), invoice_date=DAY)
+    assert (invoice.tax1_name, invoice.tax1_rate, invoice.total) == ("VAT", D("19"), D("11.90"))
+    assert invoice.payment_method == "banktransfer"
+
+
+def test_terms_read_by_the_caller_are_used_and_must_be_the_clients(db, factories) -> None:
+    from bridge.services.clients import client_terms
+
+    client, other = factories.client(), factories.client()
+    terms = client_terms(db, client.id)
+    assert terms.id == client.id and terms.currency == client.currency
+    invoice = create_invoice(db, client.id, _lines("1.00"), terms=terms)
+    assert invoice.client_id == client.id
+    with pytest.raises(ValueError):
+        create_invoice(db, other.id, _lines("1.00"), terms=terms)
+    with pytest.raises(NotFound):
+        client_terms(db, 999_999)
+
+
+def test_checked_items_are_not_checked_again(db, factories, monkeypatch) -> None:
+    import bridge.services.invoices as invoices_mod
+    from bridge.services.invoices import CheckedItems, check_items
+
+    with pytest.raises(ValidationFailed) as err:
+        check_items([{"unit_amount": "1.00"}, {"unit_amount": "x"}])
+    assert "items.1.unit_amount" in err.value.errors
+    checked = check_items(_lines("2.00", "3.00"))
+    assert isinstance(checked, CheckedItems) and checked.values[1]["unit_amount"] == D("3.00")
+    monkeypatch.setattr(invoices_mod, "validate", lambda *a, **k: pytest.fail("validated"))
+    invoice = create_invoice(db, factories.client().id, checked, invoice_date=DAY)
+    assert [item.unit_amount for item in invoice.items] == [D("2.00"), D("3.00")]

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event, func, select
 
 from bridge.db import utcnow
 from bridge.models import Company, Invoice
@@ -81,6 +82,25 @@ def test_add_validation_errors_use_blesta_field_names(call, client_id):
     assert status == 400 and "unsupported" in body["errors"]["term"]
     status, body = _add(call, client_id, **{"vars[status]": "proforma"})
     assert status == 400 and "status" in body["errors"]
+
+
+def test_add_checks_the_lines_before_reading_the_client(call, client_id, blesta_app):
+    """Bad lines are refused before the first statement (on SQLite the one that takes the
+    write lock): no client is read, and with a bad client as well the lines are reported."""
+    engine = blesta_app.extensions["bridge"].db.engine
+    assert _add(call, client_id)[0] == 200  # credential checked and cached
+    statements: list[str] = []
+
+    def collect(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", collect)
+    try:
+        status, body = _add(call, 9999, **{"vars[lines][0][qty]": "0"})
+    finally:
+        event.remove(engine, "before_cursor_execute", collect)
+    assert status == 400 and list(body["errors"]) == ["lines[0][qty]"]
+    assert not [s for s in statements if "clients" in s.lower()]
 
 
 def test_draft_status_filters_and_counts(call, client_id, db):
@@ -212,6 +232,22 @@ def test_other_company_invoices_are_hidden(call, db, factories):
     db.commit()
     assert call("GET", "invoices/get", invoice_id=invoice.id)[1]["response"] is False
     assert call("GET", "invoices/getListCount", status="all")[1]["response"] == 0
+
+
+def test_add_refuses_clients_of_another_company_and_unknown_ones(call, db, factories):
+    db.add(Company(id=2, name="Other"))
+    db.flush()
+    other = factories.client(company_id=2)
+    shared = factories.client(company_id=None)  # no company: every company's client
+    db.commit()
+    for client_id in (other.id, 999_999):
+        status, body = _add(call, client_id)
+        assert status == 400
+        assert body["errors"] == {"client_id": {"exists": "Please specify a valid client."}}
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 0
+    db.commit()  # end the read: the API's write must not wait behind it
+    status, body = _add(call, shared.id)
+    assert status == 200 and int(body["response"]) > 0
 
 
 def test_xml_renders_lines(call, client_id):

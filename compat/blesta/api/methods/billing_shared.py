@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bridge.errors import ValidationFailed
+from bridge.errors import NotFound, ValidationFailed
 from bridge.models import Client
+from bridge.services.clients import ClientTerms, client_terms
 from compat.whmcs.api.params import as_list
 
 from ..args import integer, optional_amount, optional_integer, page
@@ -138,6 +139,19 @@ def client_in_company(call: MethodCall, client_id: int | None) -> Client | None:
                                                     "company_id": call.company_id})
 
 
+def terms_in_company(call: MethodCall, client_id: int | None) -> ClientTerms | None:
+    """The invoicing terms of client ``client_id`` (:func:`client_terms`) when it belongs to
+    the caller's company, else None: for a write that needs nothing else of the client."""
+    if client_id is None:
+        return None
+    try:
+        terms = client_terms(call.session, client_id)
+    except NotFound:
+        return None
+    # as in_company: a client without a company belongs to every one
+    return terms if terms.company_id in (None, call.company_id) else None
+
+
 @contextmanager
 def renamed_errors(names: Mapping[str, str]) -> Iterator[None]:
     """Re-raise a core ValidationFailed with Blesta's field names (prefix match on ``.``)."""
@@ -155,4 +169,4 @@ def renamed_errors(names: Mapping[str, str]) -> Iterator[None]:
 
 __all__ = ["PER_PAGE", "amount", "as_int", "client_in_company", "company_clients", "count_of",
            "day", "flag", "items", "optional_int", "ordered", "page_of", "paged",
-           "renamed_errors", "when"]
+           "renamed_errors", "terms_in_company", "when"]

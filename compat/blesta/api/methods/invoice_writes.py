@@ -23,6 +23,7 @@ from bridge.services.invoice_drafts import delete_draft_invoice
 from bridge.services.invoices import (
     add_invoice_item,
     cancel_invoice,
+    check_items,
     create_invoice,
     remove_invoice_item,
     update_invoice,
@@ -30,7 +31,7 @@ from bridge.services.invoices import (
 )
 
 from ..registry import MethodCall, invalid, method
-from .billing_shared import client_in_company, day, flag, items, optional_int, renamed_errors
+from .billing_shared import day, flag, items, optional_int, renamed_errors, terms_in_company
 from .invoices import scoped_invoice
 
 RECURRING = ("term", "period", "duration", "duration_time", "recur_date_billed")
@@ -104,7 +105,13 @@ def add(call: MethodCall) -> Any:
     """Create an invoice with its lines; returns the new id as a string."""
     vars_ = call.vars()
     _refuse_recurring(vars_)
-    client = client_in_company(call, optional_int(vars_.get("client_id"), "client_id"))
+    client_id = optional_int(vars_.get("client_id"), "client_id")
+    # the lines are checked before the first statement, which takes SQLite's write lock
+    # (so a request with bad lines and a bad client is told about the lines)
+    with renamed_errors(CORE_NAMES):
+        lines = check_items([_new_line(raw, index)
+                             for index, raw in enumerate(items(vars_.get("lines")))])
+    client = terms_in_company(call, client_id)
     if client is None:
         raise invalid("client_id", "exists", "Please specify a valid client.")
     currency = str(vars_.get("currency") or client.currency).upper()
@@ -114,13 +121,12 @@ def add(call: MethodCall) -> Any:
     word = _status_word(vars_.get("status") or "active")
     if word == "void":
         raise invalid("status", "format", "a new invoice can't be void")
-    lines = [_new_line(raw, index) for index, raw in enumerate(items(vars_.get("lines")))]
     with renamed_errors(CORE_NAMES):
         invoice = create_invoice(
             call.session, client.id, lines, invoice_date=day(vars_.get("date_billed"),
                                                              "date_billed"),
             due_date=day(vars_.get("date_due"), "date_due"), status=STATUS_IN[word],
-            notes=str(vars_.get("note_public") or ""))
+            notes=str(vars_.get("note_public") or ""), terms=client)
         if vars_.get("note_private"):
             update_invoice(call.session, invoice.id, {"admin_notes": str(vars_["note_private"])})
     return str(invoice.id)

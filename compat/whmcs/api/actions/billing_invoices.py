@@ -39,11 +39,12 @@ from bridge.driver_values import (
     driver_columns,
     three_places,
 )
-from bridge.errors import ValidationFailed
+from bridge.errors import NotFound, ValidationFailed
 from bridge.models import Client, Currency, Invoice, InvoiceItem, Transaction
 from bridge.models.billing import invoice_balance
 from bridge.models.enums import InvoiceItemType, InvoiceStatus
 from bridge.schemas.billing import EDITABLE_STATUSES
+from bridge.services.clients import client_terms
 from bridge.services.count_cache import cached_count
 from bridge.services.credit import apply_credit
 from bridge.services.invoices import (
@@ -146,7 +147,11 @@ def _numbered_items(req: ApiRequest) -> list[dict[str, Any]]:
 def create_invoice_action(req: ApiRequest) -> dict[str, Any]:
     """Create an invoice from numbered ``itemdescriptionN``/``itemamountN``/``itemtaxedN``."""
     client_id = req.integer("userid", message="Client ID Not Found")
-    if not client_id or req.session.get(Client, client_id) is None:
+    try:
+        terms = client_terms(req.session, client_id) if client_id else None
+    except NotFound:
+        terms = None
+    if terms is None:
         raise ApiError("Client ID Not Found")
     draft = req.flag("draft")
     if draft and req.flag("sendinvoice"):
@@ -160,7 +165,7 @@ def create_invoice_action(req: ApiRequest) -> dict[str, Any]:
         req.session, client_id, _numbered_items(req), invoice_date=req.date_value("date"),
         due_date=req.date_value("duedate"), status=status,
         payment_method=req.text("paymentmethod"), notes=req.text("notes"),
-        apply_credit=req.flag("autoapplycredit") and not draft)
+        apply_credit=req.flag("autoapplycredit") and not draft, terms=terms)
     _check_rates(req, invoice)
     return {"invoiceid": str(invoice.id), "status": invoice_status(invoice.status)}
 
