@@ -86,8 +86,7 @@ _TERMS = select(*(getattr(Client, name) for name in ClientTerms._fields)).where(
 def client_terms(session: Session, client_id: int) -> ClientTerms:
     """The invoicing terms of client ``client_id`` as the session's transaction sees them
     (pending ORM changes are flushed first); NotFound when there is no such client."""
-    if session.new or session.dirty or session.deleted:  # Core reads do not autoflush
-        session.flush()
+    session.flush()  # as an ORM query autoflushes (a Core read does not); free when clean
     row = session.connection().execute(_TERMS, {"client_id": client_id}).first()
     if row is None:
         raise NotFound("Client", client_id)

@@ -80,8 +80,7 @@ _ABSENT_REFS = "bridge.payments.absent_refs"
 
 
 def _recorded(session: Session, gateway: str, ref: str) -> Transaction | None:
-    if session.new or session.dirty:  # a Core read does not autoflush as an ORM query does
-        session.flush()
+    session.flush()  # as an ORM query autoflushes (a Core read does not); free when clean
     ident = session.connection().execute(_RECORDED, {"gateway": gateway, "ref": ref}).scalar()
     return None if ident is None else session.get(Transaction, ident)
 
